@@ -1,0 +1,63 @@
+"""The import rules of DESIGN.md, read from the source with ``ast`` (nothing is imported)."""
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+FRAMEWORKS = {"torch", "tensorflow", "jax", "keras"}
+# package -> top-level modules it must never import
+FORBIDDEN = {
+    "engine": {"kerasish", "applications"} | FRAMEWORKS,
+    "kerasish": {"applications"} | FRAMEWORKS,
+    "applications": {"engine"} | FRAMEWORKS,
+}
+CUPY_ALLOWED = {"engine/backend.py"}
+ENGINE_LINE_BUDGET = 3500
+
+
+def imported_modules(source: str):
+    """Top-level names of every absolute import in ``source``."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def violations(root: pathlib.Path):
+    found = []
+    for package, banned in FORBIDDEN.items():
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            mods = imported_modules(path.read_text())
+            found += [f"{rel} imports {m}" for m in sorted(mods & banned)]
+            if "cupy" in mods and rel not in CUPY_ALLOWED:
+                found.append(f"{rel} imports cupy (only engine/backend.py may)")
+    return found
+
+
+def test_packages_keep_their_import_rules():
+    assert violations(ROOT) == []
+
+
+def test_engine_stays_within_its_line_budget():
+    lines = sum(len(p.read_text().splitlines()) for p in (ROOT / "engine").rglob("*.py"))
+    assert lines < ENGINE_LINE_BUDGET, f"engine/ has {lines} lines"
+
+
+@pytest.mark.parametrize("package, line, expected", [
+    ("engine", "import kerasish.layers", "engine/bad.py imports kerasish"),
+    ("engine", "from torch import nn", "engine/bad.py imports torch"),
+    ("engine", "import cupy", "engine/bad.py imports cupy (only engine/backend.py may)"),
+    ("kerasish", "from applications import x", "kerasish/bad.py imports applications"),
+    ("applications", "import engine.ops", "applications/bad.py imports engine"),
+    ("kerasish", "import keras", "kerasish/bad.py imports keras"),
+])
+def test_the_checker_catches_a_bad_import(tmp_path, package, line, expected):
+    for name in FORBIDDEN:
+        (tmp_path / name).mkdir()
+    (tmp_path / package / "bad.py").write_text(f"def f():\n    {line}\n")
+    assert violations(tmp_path) == [expected]
