@@ -1,18 +1,20 @@
 """Every public op of the engine, named and called like Keras 3's ``keras.ops``."""
 from . import (activation, conv, dropout, elementwise, indexing, linalg, loss, normalization,
                pooling, reduction, shape)
-from .activation import *  # noqa: F401,F403
-from .conv import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .elementwise import *  # noqa: F401,F403
-from .indexing import *  # noqa: F401,F403
-from .linalg import *  # noqa: F401,F403
-from .loss import *  # noqa: F401,F403
-from .normalization import *  # noqa: F401,F403
-from .pooling import *  # noqa: F401,F403
-from .reduction import *  # noqa: F401,F403
-from .shape import *  # noqa: F401,F403
 
+# NOTE: listed before the star imports, which rebind names such as `conv` and `dropout`.
 _MODULES = (activation, conv, dropout, elementwise, indexing, linalg, loss, normalization,
             pooling, reduction, shape)
 __all__ = sorted({name for m in _MODULES for name in m.__all__})
+
+from .activation import *  # noqa: E402,F401,F403
+from .conv import *  # noqa: E402,F401,F403
+from .dropout import *  # noqa: E402,F401,F403
+from .elementwise import *  # noqa: E402,F401,F403
+from .indexing import *  # noqa: E402,F401,F403
+from .linalg import *  # noqa: E402,F401,F403
+from .loss import *  # noqa: E402,F401,F403
+from .normalization import *  # noqa: E402,F401,F403
+from .pooling import *  # noqa: E402,F401,F403
+from .reduction import *  # noqa: E402,F401,F403
+from .shape import *  # noqa: E402,F401,F403
