@@ -1,2 +1,14 @@
-"""kerasish: the Keras modeling API on kerasish's own tensor engine (``engine``)."""
+"""kerasish: the Keras modeling API on kerasish's own tensor engine (``engine``).
+
+>>> import kerasish as keras
+>>> inputs = keras.Input((8,))
+>>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+"""
+from . import activations, config, initializers, layers, models, regularizers, utils
+from .layers import Input, InputLayer, Layer
+from .models import Functional, Model, Sequential
+from .variables import Variable
+
 __version__ = "0.1.0"
+__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Functional", "Variable",
+           "activations", "config", "initializers", "layers", "models", "regularizers", "utils"]

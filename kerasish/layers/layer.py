@@ -1,0 +1,353 @@
+"""Layer: the base class of every layer and model (Keras 3's life cycle).
+
+``__init__(**hyperparameters)`` -> ``build(input_shape)`` with ``add_weight`` ->
+``call(inputs, training=None, mask=None)`` with ``engine.ops`` -> ``compute_output_shape`` ->
+``get_config``. ``__call__`` lives only here.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+import warnings
+
+import numpy as np
+
+import engine
+from engine import Tensor, backend
+
+from .. import config, initializers, regularizers, utils
+from ..symbolic import KerasTensor, Node, is_keras_tensor
+from ..variables import Variable
+from .input_spec import InputSpec, check_input_spec
+
+_context = threading.local()
+
+
+@contextlib.contextmanager
+def _training_context(training):
+    previous = getattr(_context, "training", None)
+    _context.training = training
+    try:
+        yield
+    finally:
+        _context.training = previous
+
+
+def _call_signature(cls):
+    """Which of ``training``/``mask`` a class's ``call`` takes (cached per class)."""
+    cached = cls.__dict__.get("_call_sig_cache")
+    if cached is None:
+        params = inspect.signature(cls.call).parameters
+        has_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        cached = ("training" in params or has_kwargs, "mask" in params)
+        setattr(cls, "_call_sig_cache", cached)
+    return cached
+
+
+class Layer:
+    """Base class of layers.
+
+    >>> class Scale(Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, inputs):
+    ...         return engine.ops.multiply(inputs, self.w)
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, **kwargs):
+        for key in ("input_dim", "batch_size", "batch_input_shape", "autocast"):
+            kwargs.pop(key, None)
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        object.__setattr__(self, "_layers", [])
+        self.name = name or utils.unique_name(utils.to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = np.dtype(dtype or config.floatx()).name
+        self.built = False
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._inbound_nodes = []
+        self._build_shapes = None
+        self._input_shape_arg = None if input_shape is None else tuple(input_shape)
+        self.input_spec = None
+        if not hasattr(self, "supports_masking"):
+            self.supports_masking = type(self).compute_mask is not Layer.compute_mask
+
+    # -- attribute tracking: sub-layers assigned as attributes own their weights ----------
+    def __setattr__(self, name, value):
+        if name != "_layers" and hasattr(self, "_layers"):
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, Layer) and item is not self and \
+                        all(item is not x for x in self._layers):
+                    self._layers.append(item)
+        object.__setattr__(self, name, value)
+
+    # -- the life cycle ----------------------------------------------------------------------
+    def build(self, input_shape):
+        """Creates the weights; the default creates none."""
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def compute_output_shape(self, input_shape):
+        raise NotImplementedError
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None):
+        """Creates a weight on the current device, in Keras's order."""
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = np.dtype(dtype or self.dtype).name
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype)
+        variable = Variable(value, name=name, trainable=trainable, dtype=dtype,
+                            path=f"{self.name}/{name}")
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraint
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
+        if not self._trainable and trainable:
+            variable.trainable = False
+        return variable
+
+    # -- __call__ ----------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        # 1. The first argument is the input structure; the rest are passed through.
+        if args:
+            inputs, args = args[0], args[1:]
+        elif "inputs" in kwargs:
+            inputs = kwargs.pop("inputs")
+        else:
+            raise ValueError(f"Layer '{self.name}' was called without inputs.")
+        # 2. Symbolic inputs build a graph node and return KerasTensors; nothing is computed.
+        if any(is_keras_tensor(x) for x in utils.flatten(inputs)):
+            return self._symbolic_call(inputs, args, kwargs)
+        # 3. Arrays become engine Tensors on the current device, floats in the layer's dtype.
+        inputs = utils.map_structure(self._to_tensor, inputs)
+        # 4. Build on first call, from the input shapes.
+        self._maybe_build(utils.map_structure(lambda t: tuple(t.shape), inputs))
+        # 5. Check the inputs against the layer's input_spec.
+        check_input_spec(self, inputs)
+        # 6. Resolve `training` (explicit, else the enclosing call's) and `mask`.
+        has_training, has_mask = _call_signature(type(self))
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = getattr(_context, "training", None)
+        if has_training:
+            kwargs["training"] = training
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = utils.map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+            if all(m is None for m in utils.flatten(previous_mask)):
+                previous_mask = None
+            if has_mask and previous_mask is not None:
+                kwargs["mask"] = previous_mask
+        # 7. Call, with `training` visible to nested layers.
+        with _training_context(training):
+            outputs = self.call(inputs, *args, **kwargs)
+        # 8. Attach the output masks.
+        self._set_output_masks(inputs, outputs, previous_mask)
+        return outputs
+
+    def _to_tensor(self, x):
+        if isinstance(x, Tensor):
+            return x
+        if x is None or isinstance(x, (str, bool)):
+            return x
+        array = backend.to_device(x, config.device())
+        if array.dtype.kind == "f" and array.dtype != self.dtype:
+            array = array.astype(self.dtype)
+        return Tensor(array)
+
+    def _maybe_build(self, shapes):
+        if self.built:
+            return
+        self._build_shapes = shapes
+        self.build(shapes)
+        self.built = True
+
+    def _set_output_masks(self, inputs, outputs, previous_mask):
+        if not self.supports_masking:
+            if previous_mask is not None and not isinstance(self, _MASK_DROPPING_OK):
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input "
+                    "with a mask attached to it. However, this layer does not support masking "
+                    "and will therefore destroy the mask information. Downstream layers will "
+                    "not see the mask.", stacklevel=3)
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            masks = utils.map_structure(lambda _: None, outputs)
+        flat_out = utils.flatten(outputs)
+        flat_masks = utils.flatten(masks) if utils.is_nested(masks) else [masks] * len(flat_out)
+        for t, m in zip(flat_out, flat_masks):
+            if isinstance(t, Tensor):
+                t._keras_mask = m
+
+    # -- symbolic calls ----------------------------------------------------------------------
+    def _symbolic_call(self, inputs, args, kwargs):
+        self._maybe_build(utils.map_structure(lambda t: t.shape, inputs))
+        check_input_spec(self, inputs)
+        outputs = self.compute_output_spec(inputs, *args, **kwargs)
+        call_kwargs = {k: v for k, v in kwargs.items() if k not in ("training",)}
+        Node(self, (inputs,) + tuple(args), call_kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """KerasTensors for the outputs, from ``compute_output_shape`` (pure arithmetic)."""
+        shapes = utils.map_structure(lambda t: t.shape, inputs)
+        try:
+            out_shapes = self.compute_output_shape(shapes)
+        except NotImplementedError:
+            return self._output_spec_by_running(inputs, *args, **kwargs)
+        dtype = self._output_dtype(inputs)
+        return utils.map_shapes(lambda s: KerasTensor(s, dtype=dtype), out_shapes)
+
+    def _output_dtype(self, inputs):
+        return self.dtype
+
+    def _output_spec_by_running(self, inputs, *args, **kwargs):
+        """Fallback for layers without shape arithmetic (Lambda, subclassed models).
+
+        Runs ``call`` twice on zeros, with each unknown dimension set to 1 and then 2: output
+        dimensions that change are reported as unknown.
+        """
+        xp = backend.xp_for(config.device())
+
+        def run(fill):
+            def zeros(t):
+                if not is_keras_tensor(t):
+                    return t
+                shape = tuple(fill if d is None else d for d in t.shape)
+                return Tensor(xp.zeros(shape, dtype=t.dtype))
+
+            with engine.no_grad():
+                return self(utils.map_structure(zeros, inputs), *args, **kwargs)
+
+        first, second = run(1), run(2)
+        specs = [KerasTensor(tuple(a if a == b else None for a, b in zip(t1.shape, t2.shape)),
+                             dtype=t1.dtype)
+                 for t1, t2 in zip(utils.flatten(first), utils.flatten(second))]
+        return utils.pack_like(first, specs)
+
+    # -- weights -----------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for v in self._trainable_variables:
+            v.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    def _own_and_nested(self, own):
+        seen, out = set(), []
+        for w in own + [w for layer in self._layers for w in layer.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    @property
+    def weights(self):
+        """Every weight: own trainable, own non-trainable, then the sub-layers' (Keras order)."""
+        return self._own_and_nested(self._trainable_variables + self._non_trainable_variables)
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def losses(self):
+        """Regularization penalties of the trainable weights, as engine Tensors."""
+        return [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer {self.name} weight shape mismatch: expected {len(own)} weights, "
+                f"received {len(weights)}. Received: len(weights)={len(weights)}"
+            )
+        for variable, value in zip(own, weights):
+            if tuple(np.shape(value)) != variable.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {variable.shape} is not compatible with "
+                    f"provided weight shape {tuple(np.shape(value))}."
+                )
+            variable.assign(value)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+    # -- graph facts -------------------------------------------------------------------------
+    def _node_outputs(self, attr):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called and thus has no "
+                                 f"defined {attr}.")
+        node = self._inbound_nodes[0]
+        return node.outputs if attr == "output" else node.input_tensors
+
+    @property
+    def output(self):
+        outs = self._node_outputs("output")
+        return outs[0] if len(outs) == 1 else outs
+
+    @property
+    def input(self):
+        ins = self._node_outputs("input")
+        return ins[0] if len(ins) == 1 else ins
+
+    # -- config ------------------------------------------------------------------------------
+    def get_config(self):
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            cfg["input_shape"] = self._input_shape_arg
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Layers that legitimately drop a mask without a warning (none yet; merge-free reductions).
+_MASK_DROPPING_OK = ()
+
+__all__ = ["Layer", "InputSpec"]

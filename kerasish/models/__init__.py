@@ -1,0 +1,6 @@
+"""Model, Functional, Sequential."""
+from .functional import Functional
+from .model import Model
+from .sequential import Sequential
+
+__all__ = ["Model", "Functional", "Sequential"]
