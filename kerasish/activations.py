@@ -9,11 +9,23 @@ def linear(x):
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras's relu: ``x > threshold`` kept, clipped at ``max_value``, leaky below."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return ops.relu(x)
-    y = ops.where(ops.greater_equal(x, threshold), x,
-                  ops.multiply(ops.subtract(x, threshold), negative_slope))
-    return y if max_value is None else ops.minimum(y, max_value)
+    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
+        return ops.leaky_relu(x, negative_slope=negative_slope)
+    negative_part = None
+    if negative_slope != 0.0:
+        negative_part = ops.relu(ops.subtract(threshold, x))
+    if threshold != 0.0:
+        y = ops.where(ops.greater(x, threshold), x, 0.0)
+    else:
+        y = ops.relu(x)
+    if max_value is not None:
+        y = ops.clip(y, 0.0, max_value)
+    if negative_part is not None:
+        y = ops.subtract(y, ops.multiply(negative_part, negative_slope))
+    return y
 
 
 def softmax(x, axis=-1):

@@ -187,7 +187,8 @@ _ALIASES = {
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
-    "identity": Identity,
+    "identity": Identity, "uniform": RandomUniform, "normal": RandomNormal, "one": Ones,
+    "zero": Zeros,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_ALIASES.values())}
 

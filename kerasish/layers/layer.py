@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import threading
 import warnings
@@ -55,7 +56,21 @@ class Layer:
     ...         return engine.ops.multiply(inputs, self.w)
     """
 
-    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, **kwargs):
+    def __init_subclass__(cls, **kwargs):
+        # A direct `layer.build(shape)` marks the layer built too, as in Keras.
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kw):
+                build(self, *args, **kw)
+                self.built = True
+
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
+                 activity_regularizer=None, **kwargs):
         for key in ("input_dim", "batch_size", "batch_input_shape", "autocast"):
             kwargs.pop(key, None)
         if kwargs:
@@ -73,6 +88,8 @@ class Layer:
         self._build_shapes = None
         self._input_shape_arg = None if input_shape is None else tuple(input_shape)
         self.input_spec = None
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._activity_losses = []
         if not hasattr(self, "supports_masking"):
             self.supports_masking = type(self).compute_mask is not Layer.compute_mask
 
@@ -152,8 +169,10 @@ class Layer:
         # 7. Call, with `training` visible to nested layers.
         with _training_context(training):
             outputs = self.call(inputs, *args, **kwargs)
-        # 8. Attach the output masks.
+        # 8. Attach the output masks; record the activity penalty, if any.
         self._set_output_masks(inputs, outputs, previous_mask)
+        if self.activity_regularizer is not None:
+            self._activity_losses = [self.activity_regularizer(t) for t in utils.flatten(outputs)]
         return outputs
 
     def _to_tensor(self, x):
@@ -285,8 +304,11 @@ class Layer:
 
     @property
     def losses(self):
-        """Regularization penalties of the trainable weights, as engine Tensors."""
-        return [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+        """Weight penalties of the trainable weights and the last call's activity penalties."""
+        weight_losses = [w.regularizer(w) for w in self.trainable_weights
+                         if w.regularizer is not None]
+        activity = [loss for layer in [self] + self._layers for loss in layer._activity_losses]
+        return weight_losses + activity
 
     def get_weights(self):
         return [w.numpy() for w in self.weights]
@@ -335,6 +357,8 @@ class Layer:
     # -- config ------------------------------------------------------------------------------
     def get_config(self):
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:
             cfg["input_shape"] = self._input_shape_arg
         return cfg
