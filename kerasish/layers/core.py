@@ -2,9 +2,14 @@
 Masking, Identity."""
 from __future__ import annotations
 
-from engine import ops
+import inspect
+import math
+import numbers
 
-from .. import activations, initializers, regularizers
+from engine import backend, ops
+
+from .. import activations, config, initializers, regularizers, utils
+from ..symbolic import KerasTensor
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -20,7 +25,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units}")
@@ -60,3 +65,433 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+
+
+# -- helpers shared by the layers below ------------------------------------------------------
+
+def _input_dtype(layer, inputs):
+    """The dtype of the first input: what shape-only layers output (ints stay ints)."""
+    first = utils.flatten(inputs)[0]
+    return getattr(first, "dtype", layer.dtype)
+
+
+def _any(x, axis=-1, keepdims=False):
+    """``keras.ops.any`` on a boolean tensor (the max of booleans is their OR)."""
+    return ops.max(x, axis=axis, keepdims=keepdims)
+
+
+def _as_shapes(value):
+    """Shapes given as lists (e.g. from JSON) as tuples: ``[None, 3]`` -> ``(None, 3)``."""
+    if isinstance(value, (list, tuple)):
+        if utils.is_shape(tuple(value)):
+            return tuple(value)
+        return type(value)(_as_shapes(v) for v in value)
+    return value
+
+
+def _callable_name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+class Activation(Layer):
+    """Applies an activation function to its input.
+
+    >>> Activation("relu")(np.array([[-1.0, 2.0]])).numpy()
+    array([[0., 2.]], dtype=float32)
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            self.activation = activations.get(activation)
+        except ValueError:
+            raise ValueError(f"Could not interpret the activation of layer '{self.name}'. "
+                             f"Received: activation={activation!r}") from None
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of the inputs in training and scales the rest by 1/(1-rate).
+
+    Identity unless called with ``training=True`` (``fit`` does that). With a ``seed``, the layer
+    owns a generator seeded once: calls draw different masks, reproducibly (Keras's
+    SeedGenerator).
+
+    >>> Dropout(0.5)(np.ones((2, 4))).numpy()  # inference: unchanged
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.]], dtype=float32)
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
+            raise ValueError("Invalid value received for argument `rate`. Expected a float value "
+                             f"between 0 and 1. Received: rate={rate}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed!r}")
+        self.rate = rate
+        self.seed = seed
+        self.noise_shape = self._validate_noise_shape(noise_shape)
+        self.supports_masking = True
+        self._generators = {}
+
+    @staticmethod
+    def _validate_noise_shape(noise_shape):
+        if noise_shape is None:
+            return None
+        try:
+            noise_shape = tuple(noise_shape)
+        except TypeError:
+            noise_shape = "invalid"
+        if isinstance(noise_shape, str) or any(
+                d is not None and (isinstance(d, bool) or not isinstance(d, numbers.Integral)
+                                   or d <= 0) for d in noise_shape):
+            raise ValueError("Invalid value received for argument `noise_shape`. Expected a tuple "
+                             f"of positive integers or None. Received: noise_shape={noise_shape}")
+        return tuple(None if d is None else int(d) for d in noise_shape)
+
+    def build(self, input_shape):
+        if self.noise_shape is None:
+            return
+        shape = tuple(input_shape)
+        ok = len(self.noise_shape) == len(shape) and all(
+            n is None or d is None or n in (1, d) for n, d in zip(self.noise_shape, shape))
+        if not ok:
+            raise ValueError(f"Layer '{self.name}': `noise_shape` must have the input's rank and "
+                             "each entry equal to the input's dimension, 1 or None. Received: "
+                             f"noise_shape={self.noise_shape} for input shape {shape}")
+
+    def _seed_generator(self, device):
+        if self.seed is None:
+            return None  # the engine's global generator (keras.utils.set_random_seed)
+        if device not in self._generators:
+            self._generators[device] = backend.make_rng(device, int(self.seed))
+        return self._generators[device]
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        if self.rate >= 1:
+            return ops.multiply(inputs, 0.0)  # NOTE: everything dropped (Keras gives zeros too)
+        return ops.dropout(inputs, self.rate, noise_shape=self.noise_shape,
+                           seed=self._seed_generator(inputs.device))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    _output_dtype = _input_dtype
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": self.noise_shape}
+
+
+def _standardize_data_format(data_format):
+    if data_format is None:
+        return config.image_data_format()
+    value = str(data_format).lower()
+    if value not in ("channels_first", "channels_last"):
+        raise ValueError("The `data_format` argument must be one of {'channels_first', "
+                         f"'channels_last'}}. Received: data_format={data_format}")
+    return value
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch axis: ``(batch, ...) -> (batch, prod(...))``.
+
+    >>> Flatten()(Input((10, 64))).shape
+    (None, 640)
+    """
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _standardize_data_format(data_format)
+        self.input_spec = InputSpec(min_ndim=1)
+
+    def call(self, inputs):
+        shape = tuple(inputs.shape)
+        if self.data_format == "channels_first" and len(shape) > 2:
+            # NOTE: channels go last first, so the flat order is the channels_last one.
+            inputs = ops.transpose(inputs, (0, *range(2, len(shape)), 1))
+        return ops.reshape(inputs, (shape[0], math.prod(shape[1:])))
+
+    def compute_output_shape(self, input_shape):
+        rest = tuple(input_shape[1:])
+        flat = None if any(d is None for d in rest) else math.prod(rest)
+        return (input_shape[0], flat)
+
+    _output_dtype = _input_dtype
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+def _reshape_target(layer, input_shape, target_shape):
+    """``target_shape`` with its -1 resolved from ``input_shape`` (both without the batch)."""
+    input_shape = tuple(input_shape)
+    if any(d is None for d in input_shape):
+        return tuple(None if d == -1 else d for d in target_shape)
+    size = math.prod(input_shape)
+    known = math.prod(d for d in target_shape if d != -1)
+    if -1 not in target_shape:
+        if size == known:
+            return tuple(target_shape)
+    elif known != 0 and size % known == 0:
+        return tuple(size // known if d == -1 else d for d in target_shape)
+    raise ValueError(f"Layer '{layer.name}' cannot reshape its input: the total size of the tensor "
+                     f"must be unchanged. Received: input_shape={input_shape} (batch excluded), "
+                     f"target_shape={tuple(target_shape)}")
+
+
+class Reshape(Layer):
+    """Reshapes every axis but the batch axis to ``target_shape`` (one entry may be -1).
+
+    >>> Reshape((-1, 2, 2))(Input((12,))).shape
+    (None, 3, 2, 2)
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            target = tuple(target_shape)
+        except TypeError:
+            target = None
+        if target is None or any(isinstance(d, bool) or not isinstance(d, numbers.Integral)
+                                 or d < -1 for d in target):
+            raise ValueError("The `target_shape` argument must be a tuple of non-negative "
+                             f"integers and at most one -1. Received: target_shape={target_shape}")
+        if target.count(-1) > 1:
+            raise ValueError("The `target_shape` argument must not contain more than one `-1` "
+                             f"value. Received: target_shape={target}")
+        self.target_shape = tuple(int(d) for d in target)
+
+    def call(self, inputs):
+        shape = tuple(inputs.shape)
+        target = _reshape_target(self, shape[1:], self.target_shape)
+        return ops.reshape(inputs, (shape[0],) + target)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + _reshape_target(self, input_shape[1:], self.target_shape)
+
+    _output_dtype = _input_dtype
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes by ``dims`` (1-based: ``(2, 1)`` swaps axes 1 and 2).
+
+    >>> Permute((2, 1))(Input((10, 64))).shape
+    (None, 64, 10)
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            dims = tuple(dims)
+            valid = sorted(dims) == list(range(1, len(dims) + 1))
+        except TypeError:
+            valid = False
+        if not valid:
+            raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of "
+                             "indices in `dims` must be consecutive and start from 1. "
+                             f"Received: dims={dims}")
+        self.dims = tuple(int(d) for d in dims)
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+
+    def call(self, inputs):
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    _output_dtype = _input_dtype
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a ``(batch, features)`` input ``n`` times: ``(batch, n, features)``.
+
+    >>> RepeatVector(3)(Input((32,))).shape
+    (None, 3, 32)
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"Expected a non-negative integer value for `n`. Received: n={n!r}")
+        self.n = int(n)
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs):
+        return ops.repeat(ops.expand_dims(inputs, 1), self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    _output_dtype = _input_dtype
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+class Lambda(Layer):
+    """Wraps a function of engine Tensors (written with ``engine.ops``) as a layer.
+
+    Its config keeps the function's *name* only, never its code: ``Lambda.from_config`` needs
+    the function again (``function=`` or ``custom_objects={name: fn}``).
+
+    >>> Lambda(lambda x: ops.square(x))(np.array([[3.0]])).numpy()
+    array([[9.]], dtype=float32)
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise ValueError("Lambda's `function` must be callable. "
+                             f"Received: function={function!r}")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ValueError("Lambda's `arguments` must be a dict of keyword arguments. "
+                             f"Received: arguments={arguments!r}")
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+        self._output_shape = output_shape if callable(output_shape) else _as_shapes(output_shape)
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # some builtins have no signature
+            params = {}
+        self._fn_expects_training_arg = "training" in params
+        self._fn_expects_mask_arg = "mask" in params
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_expects_mask_arg:
+            kwargs["mask"] = mask
+        if self._fn_expects_training_arg:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            raise NotImplementedError  # the Layer runs the function on zeros to find out
+        if callable(self._output_shape):
+            return _as_shapes(self._output_shape(input_shape))
+        batch = utils.flatten(input_shape)[0]
+        return utils.map_shapes(lambda s: (batch,) + tuple(s), self._output_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def get_config(self):
+        cfg = {**super().get_config(), "function": _callable_name(self.function)}
+        if self._output_shape is not None:
+            cfg["output_shape"] = (_callable_name(self._output_shape)
+                                   if callable(self._output_shape) else self._output_shape)
+        if self.mask is not None:
+            cfg["mask"] = _callable_name(self.mask) if callable(self.mask) else self.mask
+        cfg["arguments"] = dict(self.arguments)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=None, function=None,
+                    output_shape=None, mask=None):
+        """Rebuilds a Lambda; its callables must be given again (configs hold names only).
+
+        Args:
+            config: from ``get_config``.
+            custom_objects: ``{name: callable}`` for the names the config holds.
+            safe_mode: accepted for Keras compatibility; no code is ever deserialized.
+            function, output_shape, mask: the callables themselves (win over the config).
+        """
+        config = dict(config)
+        custom_objects = custom_objects or {}
+        config["function"] = cls._resolve(config, "function", function, custom_objects,
+                                          required=True)
+        for key, given in (("output_shape", output_shape), ("mask", mask)):
+            if key in config or given is not None:
+                config[key] = cls._resolve(config, key, given, custom_objects, required=False)
+        return cls(**config)
+
+    @staticmethod
+    def _resolve(config, key, given, custom_objects, required):
+        if given is not None:
+            return given
+        value = config.get(key)
+        if callable(value) or (value is not None and not isinstance(value, str)):
+            return value  # a callable or a plain value (an output shape tuple, a mask)
+        if isinstance(value, str) and value in custom_objects:
+            return custom_objects[value]
+        if value is None and not required:
+            return None
+        raise ValueError(
+            f"Lambda layers can't be rebuilt from a config without their {key}: the config "
+            "keeps only the callable's name, never its code (kerasish deserializes no code, so "
+            f"safe_mode=False does not help). Pass it again, e.g. `Lambda.from_config(config, "
+            f"{key}=fn)` or `custom_objects={{{value!r}: fn}}`. Received: {key}={value!r}")
+
+
+class Masking(Layer):
+    """Masks the timesteps whose features all equal ``mask_value`` (and zeroes them).
+
+    output = inputs * any(inputs != mask_value, axis=-1); mask = any(inputs != mask_value, -1).
+
+    >>> Masking()(np.zeros((1, 2, 3))).shape
+    (1, 2, 3)
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def compute_mask(self, inputs, mask=None):
+        return _any(ops.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = _any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        return ops.multiply(inputs, ops.cast(keep, inputs.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    _output_dtype = _input_dtype
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (any structure), masks included.
+
+    >>> Identity()(Input((3,))).shape
+    (None, 3)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return utils.map_structure(lambda t: KerasTensor(t.shape, dtype=t.dtype), inputs)
