@@ -148,11 +148,13 @@ class Layer:
             return self._symbolic_call(inputs, args, kwargs)
         # 3. Arrays become engine Tensors on the current device, floats in the layer's dtype.
         inputs = utils.map_structure(self._to_tensor, inputs)
-        # 4. Build on first call, from the input shapes.
-        self._maybe_build(utils.map_structure(lambda t: tuple(t.shape), inputs))
-        # 5. Check the inputs against the layer's input_spec.
+        # 4. Check the inputs against input_spec, build on first call, check again (build may
+        #    pin axes such as Dense's last one).
         check_input_spec(self, inputs)
-        # 6. Resolve `training` (explicit, else the enclosing call's) and `mask`.
+        if not self.built:
+            self._maybe_build(utils.map_structure(lambda t: tuple(t.shape), inputs))
+            check_input_spec(self, inputs)
+        # 5. Resolve `training` (explicit, else the enclosing call's) and `mask`.
         has_training, has_mask = _call_signature(type(self))
         training = kwargs.pop("training", None)
         if training is None:
@@ -166,10 +168,10 @@ class Layer:
                 previous_mask = None
             if has_mask and previous_mask is not None:
                 kwargs["mask"] = previous_mask
-        # 7. Call, with `training` visible to nested layers.
+        # 6. Call, with `training` visible to nested layers.
         with _training_context(training):
             outputs = self.call(inputs, *args, **kwargs)
-        # 8. Attach the output masks; record the activity penalty, if any.
+        # 7. Attach the output masks; record the activity penalty, if any.
         self._set_output_masks(inputs, outputs, previous_mask)
         if self.activity_regularizer is not None:
             self._activity_losses = [self.activity_regularizer(t) for t in utils.flatten(outputs)]
@@ -212,8 +214,10 @@ class Layer:
 
     # -- symbolic calls ----------------------------------------------------------------------
     def _symbolic_call(self, inputs, args, kwargs):
-        self._maybe_build(utils.map_structure(lambda t: t.shape, inputs))
         check_input_spec(self, inputs)
+        if not self.built:
+            self._maybe_build(utils.map_structure(lambda t: t.shape, inputs))
+            check_input_spec(self, inputs)
         outputs = self.compute_output_spec(inputs, *args, **kwargs)
         call_kwargs = {k: v for k, v in kwargs.items() if k not in ("training",)}
         Node(self, (inputs,) + tuple(args), call_kwargs, outputs)

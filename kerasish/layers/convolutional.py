@@ -1,0 +1,416 @@
+"""Convolution layers: Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose.
+
+Channels-last only: inputs are (batch, *spatial, channels) and kernels are in Keras's layout
+((*kernel_size, in, out), HWIO for 2-D). The argument helpers at the top are shared with
+``pooling.py`` and ``reshaping.py``.
+"""
+from __future__ import annotations
+
+import types
+
+from engine import ops
+from engine.ops._utils import conv_output_length
+
+from .. import activations, config, initializers, regularizers, utils
+from .input_spec import InputSpec, check_input_spec
+from .layer import Layer
+
+
+# -- argument helpers (Keras's standardize_*) -----------------------------------------------------
+
+def standardize_data_format(data_format):
+    """None -> the configured format; only "channels_last" runs here."""
+    if data_format is None:
+        return config.image_data_format()
+    value = str(data_format).lower()
+    if value == "channels_first":
+        raise ValueError(
+            "kerasish runs channels_last only: inputs are (batch, *spatial, channels). "
+            f"Transpose channels-first data first. Received: data_format={data_format!r}")
+    if value != "channels_last":
+        raise ValueError("The `data_format` argument must be one of {'channels_first', "
+                         f"'channels_last'}}. Received: data_format={data_format!r}")
+    return value
+
+
+def standardize_padding(padding, allow_causal=False):
+    value = str(padding).lower()
+    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
+    if value not in allowed:
+        raise ValueError(f"The `padding` argument must be one of {allowed}"
+                         f"{'' if allow_causal else ' (causal is for Conv1D only)'}. "
+                         f"Received: padding={padding!r}")
+    return value
+
+
+def standardize_tuple(value, n, name, allow_zero=False):
+    """An int or ``n`` ints as a tuple of ``n`` positive (or non-negative) ints."""
+    result = utils.standardize_tuple(value, n, name)
+    if any(v < 0 or (v == 0 and not allow_zero) for v in result):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} {kind} integers. "
+                         f"Received: {name}={value}")
+    return result
+
+
+def check_input_rank(layer, input_shape):
+    """Runs the layer's ``input_spec`` on a shape (at build time, before weights are made)."""
+    check_input_spec(layer, types.SimpleNamespace(shape=tuple(input_shape), dtype=None))
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive "
+                         f"integer. Received: {name}={value}")
+    return value
+
+
+def _channels(layer, input_shape):
+    channels = input_shape[-1]
+    if channels is None:
+        raise ValueError(f"Layer '{layer.name}': the channel dimension (last axis) of the inputs "
+                         f"must be defined. Received: input_shape={tuple(input_shape)}")
+    return channels
+
+
+def _spatial_output_shape(input_shape, kernel_size, strides, padding, dilation_rate):
+    """Keras's ``compute_conv_output_shape`` for the spatial axes; None stays None."""
+    out = []
+    for n, k, s, d in zip(input_shape[1:-1], kernel_size, strides, dilation_rate):
+        length = conv_output_length(n, k, s, "same" if padding == "causal" else padding, d)
+        if length is not None and length <= 0:
+            raise ValueError(
+                "Computed output size would be zero or negative: the (dilated) kernel "
+                f"{tuple(kernel_size)} (dilation_rate={tuple(dilation_rate)}) does not fit the "
+                f"input with padding='{padding}'. Received: input_shape={tuple(input_shape)}")
+        out.append(length)
+    return tuple(out)
+
+
+def _deconv_length(n, k, s, padding, output_padding, d):
+    """Keras's transposed-conv output length along one axis."""
+    if n is None:
+        return None
+    span = (k - 1) * d + 1
+    if output_padding is None:
+        return n * s + max(span - s, 0) if padding == "valid" else n * s
+    pad = span // 2 if padding == "same" else 0
+    return (n - 1) * s + span - 2 * pad + output_padding
+
+
+# -- the layers -----------------------------------------------------------------------------------
+
+class _SpatialConv(Layer):
+    """Arguments and checks shared by every convolution layer."""
+
+    def __init__(self, rank, kernel_size, strides, padding, data_format, dilation_rate,
+                 activation, use_bias, activity_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rank = rank
+        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = standardize_padding(padding, allow_causal=getattr(self, "_causal", False))
+        self.data_format = standardize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        # NOTE: kept for the API; the Layer base has no activity-regularization losses yet.
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError("`strides > 1` not supported in conjunction with "
+                             f"`dilation_rate > 1`. Received: strides={self.strides} and "
+                             f"dilation_rate={self.dilation_rate}")
+        self.input_spec = InputSpec(ndim=rank + 2)
+
+    def _weight_args(self, role, initializer, regularizer, constraint):
+        """Stores ``{role}_initializer``, ``{role}_regularizer``, ``{role}_constraint``."""
+        setattr(self, f"{role}_initializer", initializers.get(initializer))
+        setattr(self, f"{role}_regularizer", regularizers.get(regularizer))
+        setattr(self, f"{role}_constraint", constraint)
+
+    def _make_weight(self, role, shape, name=None):
+        return self.add_weight(shape=shape, name=name or role,
+                               initializer=getattr(self, f"{role}_initializer"),
+                               regularizer=getattr(self, f"{role}_regularizer"),
+                               constraint=getattr(self, f"{role}_constraint"))
+
+    def _make_bias(self, units):
+        return self._make_weight("bias", (units,)) if self.use_bias else None
+
+    def _add_bias(self, y):
+        return ops.add(y, self.bias) if self.bias is not None else y
+
+    def _finish_build(self, channels):
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
+
+    def _start_build(self, input_shape):
+        """Rank and shape checks before any weight exists; returns the input channels."""
+        check_input_rank(self, input_shape)
+        channels = _channels(self, input_shape)
+        self.compute_output_shape(input_shape)
+        return channels
+
+    def _conv_config(self, head, roles, after_dilation=None):
+        """The config in Keras's key order: ``head``, the window arguments, ``after_dilation``,
+        activation, use_bias, every role's initializer, then every role's regularizer."""
+        cfg = {**super().get_config(), **head, "kernel_size": self.kernel_size,
+               "strides": self.strides, "padding": self.padding,
+               "data_format": self.data_format, "dilation_rate": self.dilation_rate,
+               **(after_dilation or {}),
+               "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+        for kind, module in (("initializer", initializers), ("regularizer", regularizers)):
+            for role in roles:
+                cfg[f"{role}_{kind}"] = module.serialize(getattr(self, f"{role}_{kind}"))
+        return cfg
+
+
+class _Conv(_SpatialConv):
+    """N-D convolution: ``activation(conv(inputs, kernel) + bias)``."""
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(rank, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer, **kwargs)
+        self.filters = _positive_int(filters, "filters")
+        self.groups = _positive_int(groups, "groups")
+        if filters % groups:
+            raise ValueError("The number of filters must be evenly divisible by the number of "
+                             f"groups. Received: groups={groups}, filters={filters}")
+        self._weight_args("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
+
+    def build(self, input_shape):
+        channels = self._start_build(input_shape)
+        if channels % self.groups:
+            raise ValueError(
+                f"The number of input channels ({channels}) must be evenly divisible by the "
+                f"number of groups. Received: groups={self.groups}, "
+                f"input_shape={tuple(input_shape)}")
+        self.kernel = self._make_weight(
+            "kernel", self.kernel_size + (channels // self.groups, self.filters))
+        self.bias = self._make_bias(self.filters)
+        self._finish_build(channels)
+
+    def call(self, inputs):
+        padding = self.padding
+        if padding == "causal":
+            # NOTE: causal = pad (kernel - 1) * dilation steps in front, then a valid conv.
+            left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+            inputs = ops.pad(inputs, ((0, 0), (left, 0), (0, 0)))
+            padding = "valid"
+        y = ops.conv(inputs, self.kernel, strides=self.strides, padding=padding,
+                     dilation_rate=self.dilation_rate)
+        return self.activation(self._add_bias(y))
+
+    def compute_output_shape(self, input_shape):
+        spatial = _spatial_output_shape(input_shape, self.kernel_size, self.strides,
+                                        self.padding, self.dilation_rate)
+        return (input_shape[0],) + spatial + (self.filters,)
+
+    def get_config(self):
+        return self._conv_config({"filters": self.filters}, ("kernel", "bias"),
+                                 {"groups": self.groups})
+
+
+class Conv1D(_Conv):
+    """1-D convolution over (batch, steps, channels); ``padding`` may also be "causal".
+
+    >>> Conv1D(8, 3, padding="causal")(Input((10, 4))).shape
+    (None, 10, 8)
+    """
+
+    _causal = True
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(1, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
+
+
+class Conv2D(_Conv):
+    """2-D convolution over (batch, height, width, channels); kernel (kh, kw, in/groups, out).
+
+    >>> Conv2D(16, 3, strides=2, padding="same")(Input((32, 32, 3))).shape
+    (None, 16, 16, 16)
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(2, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
+
+
+class DepthwiseConv2D(_SpatialConv):
+    """Each input channel convolved with its own ``depth_multiplier`` filters.
+
+    Weights: ``depthwise_kernel`` (kh, kw, in, depth_multiplier), ``bias`` (in * mult). Output
+    channel ``c * depth_multiplier + m`` is input channel ``c`` through filter ``m``.
+
+    >>> DepthwiseConv2D(3, depth_multiplier=2)(Input((8, 8, 4))).shape
+    (None, 6, 6, 8)
+    """
+
+    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
+                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
+                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(2, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer, **kwargs)
+        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
+        self._weight_args("depthwise", depthwise_initializer, depthwise_regularizer,
+                          depthwise_constraint)
+        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
+
+    def build(self, input_shape):
+        channels = self._start_build(input_shape)
+        # NOTE: tf.keras names this weight "depthwise_kernel"; Keras 3 calls the attribute
+        # `kernel`. Both attributes point at the same variable.
+        self.depthwise_kernel = self._make_weight(
+            "depthwise", self.kernel_size + (channels, self.depth_multiplier), "depthwise_kernel")
+        self.kernel = self.depthwise_kernel
+        self.bias = self._make_bias(channels * self.depth_multiplier)
+        self._finish_build(channels)
+
+    def call(self, inputs):
+        y = ops.depthwise_conv(inputs, self.depthwise_kernel, strides=self.strides,
+                               padding=self.padding, dilation_rate=self.dilation_rate)
+        return self.activation(self._add_bias(y))
+
+    def compute_output_shape(self, input_shape):
+        channels = input_shape[-1]
+        spatial = _spatial_output_shape(input_shape, self.kernel_size, self.strides,
+                                        self.padding, self.dilation_rate)
+        out = None if channels is None else channels * self.depth_multiplier
+        return (input_shape[0],) + spatial + (out,)
+
+    def get_config(self):
+        return self._conv_config({"depth_multiplier": self.depth_multiplier},
+                                 ("depthwise", "bias"))
+
+
+class SeparableConv2D(_SpatialConv):
+    """A depthwise conv then a 1x1 (pointwise) conv to ``filters`` channels.
+
+    Weights: ``depthwise_kernel`` (kh, kw, in, mult), ``pointwise_kernel``
+    (1, 1, in * mult, filters), ``bias`` (filters).
+
+    >>> SeparableConv2D(16, 3, padding="same")(Input((8, 8, 4))).shape
+    (None, 8, 8, 16)
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(2, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer, **kwargs)
+        self.filters = _positive_int(filters, "filters")
+        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
+        self._weight_args("depthwise", depthwise_initializer, depthwise_regularizer,
+                          depthwise_constraint)
+        self._weight_args("pointwise", pointwise_initializer, pointwise_regularizer,
+                          pointwise_constraint)
+        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
+
+    def build(self, input_shape):
+        channels = self._start_build(input_shape)
+        self.depthwise_kernel = self._make_weight(
+            "depthwise", self.kernel_size + (channels, self.depth_multiplier), "depthwise_kernel")
+        self.pointwise_kernel = self._make_weight(
+            "pointwise", (1,) * self.rank + (channels * self.depth_multiplier, self.filters),
+            "pointwise_kernel")
+        self.bias = self._make_bias(self.filters)
+        self._finish_build(channels)
+
+    def call(self, inputs):
+        y = ops.separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel,
+                               strides=self.strides, padding=self.padding,
+                               dilation_rate=self.dilation_rate)
+        return self.activation(self._add_bias(y))
+
+    def compute_output_shape(self, input_shape):
+        spatial = _spatial_output_shape(input_shape, self.kernel_size, self.strides,
+                                        self.padding, self.dilation_rate)
+        return (input_shape[0],) + spatial + (self.filters,)
+
+    def get_config(self):
+        return self._conv_config({"depth_multiplier": self.depth_multiplier,
+                                  "filters": self.filters}, ("depthwise", "pointwise", "bias"))
+
+
+class Conv2DTranspose(_SpatialConv):
+    """Transposed 2-D convolution (the input gradient of a Conv2D), e.g. to upsample.
+
+    Weights: ``kernel`` (kh, kw, filters, in) then ``bias`` (filters), as Keras stores them.
+
+    >>> Conv2DTranspose(8, 3, strides=2, padding="same")(Input((5, 5, 4))).shape
+    (None, 10, 10, 8)
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=(1, 1), activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(2, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, activity_regularizer, **kwargs)
+        self.filters = _positive_int(filters, "filters")
+        self.output_padding = None if output_padding is None else \
+            standardize_tuple(output_padding, 2, "output_padding", allow_zero=True)
+        if self.output_padding is not None and \
+                any(p >= s for p, s in zip(self.output_padding, self.strides)):
+            raise ValueError(f"`output_padding` must be < `strides` (strides={self.strides}). "
+                             f"Received: output_padding={output_padding}")
+        self._weight_args("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
+
+    def build(self, input_shape):
+        channels = self._start_build(input_shape)
+        self.kernel = self._make_weight("kernel", self.kernel_size + (self.filters, channels))
+        self.bias = self._make_bias(self.filters)
+        self._finish_build(channels)
+
+    def call(self, inputs):
+        y = ops.conv_transpose(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                               output_padding=self.output_padding,
+                               dilation_rate=self.dilation_rate)
+        return self.activation(self._add_bias(y))
+
+    def compute_output_shape(self, input_shape):
+        pads = self.output_padding or (None,) * self.rank
+        spatial = tuple(_deconv_length(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(
+            input_shape[1:-1], self.kernel_size, self.strides, pads, self.dilation_rate))
+        if any(n is not None and n <= 0 for n in spatial):
+            raise ValueError(f"Computed output size would be zero or negative: {spatial}. "
+                             f"Received: input_shape={tuple(input_shape)}")
+        return (input_shape[0],) + spatial + (self.filters,)
+
+    def get_config(self):
+        return self._conv_config({"filters": self.filters}, ("kernel", "bias"),
+                                 {"output_padding": self.output_padding})
+
+
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
+
+__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
+           "Convolution2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+           "SeparableConvolution2D"]
