@@ -1,0 +1,647 @@
+"""Recurrent layers: the generic ``RNN`` wrapper, SimpleRNN, LSTM and GRU, and their cells.
+
+A cell computes one time step; ``RNN`` loops over time in Python. For the built-in cells the
+input projection ``x @ kernel + bias`` of every step is ONE matmul before the loop, so the loop
+only does the recurrent part. Every step is engine ops, so autodiff runs through time.
+"""
+from __future__ import annotations
+
+import numbers
+import types
+
+import numpy as np
+
+from engine import Tensor, backend, ops
+
+from .. import activations, config, initializers, regularizers
+from .input_spec import InputSpec, check_input_spec
+from .layer import Layer
+
+
+def _check_units(units):
+    if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
+        raise ValueError("Received an invalid value for argument `units`, expected a positive "
+                         f"integer. Received: units={units}")
+    return int(units)
+
+
+def _check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value}")
+    return float(value)
+
+
+def _split(x, n):
+    return ops.split(x, n, axis=-1)
+
+
+def _find_layer_class(name):
+    """A Layer subclass by class name (kerasish.layers / models first, then any subclass)."""
+    from .. import layers as layers_module
+    from .. import models as models_module
+
+    for module in (layers_module, models_module):
+        cls = getattr(module, name, None)
+        if isinstance(cls, type) and issubclass(cls, Layer):
+            return cls
+    stack = [Layer]
+    while stack:
+        cls = stack.pop()
+        if cls.__name__ == name:
+            return cls
+        stack.extend(cls.__subclasses__())
+    raise ValueError(f"Could not locate the layer class '{name}'. Received: class_name={name}")
+
+
+def deserialize_layer(config_or_layer):
+    """A layer from ``{"class_name": ..., "config": ...}`` (a Layer instance passes through)."""
+    if isinstance(config_or_layer, Layer):
+        return config_or_layer
+    cls = _find_layer_class(config_or_layer["class_name"])
+    return cls.from_config(dict(config_or_layer["config"]))
+
+
+def serialize_layer(layer):
+    from ..saving.serialization import serialize_layer as serialize
+
+    return serialize(layer)
+
+
+# -- cells ------------------------------------------------------------------------------------
+
+class _Cell(Layer):
+    """What the built-in cells share: arguments, weights, dropout masks and config.
+
+    Subclasses set ``_blocks`` (gate blocks in the kernels) and implement
+    ``_step(xw, states, rec_masks)`` given ``xw``, the projected input of one step.
+    """
+
+    _blocks = 1
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+        units = _check_units(units)
+        dropout = _check_rate("dropout", dropout)
+        recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
+        kwargs.pop("implementation", None)  # Keras's kernel-fusion switch; one path here
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.recurrent_constraint = recurrent_constraint
+        self.bias_constraint = bias_constraint
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.seed = seed
+        self._rngs = {}
+        self.state_size = units
+        self.output_size = units
+
+    # weights ----------------------------------------------------------------------------------
+    def _bias_shape(self):
+        return (self._blocks * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def build(self, input_shape):
+        blocks = self._blocks * self.units
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], blocks), name="kernel", initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, blocks), name="recurrent_kernel",
+            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint)
+        self.bias = self.add_weight(
+            shape=self._bias_shape(), name="bias", initializer=self._bias_init(),
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint) if self.use_bias else None
+
+    def _input_bias(self):
+        return self.bias
+
+    # dropout ----------------------------------------------------------------------------------
+    def _mask_count(self):
+        # NOTE: as Keras's implementation=1, recurrent dropout gives one mask per gate block.
+        return self._blocks if self.recurrent_dropout > 0 else 1
+
+    def _draw(self, like, width, rate):
+        xp = backend.get_array_module(like.data)
+        seed = None
+        if self.seed is not None:  # a seeded cell draws from its own stream
+            device = backend.device_of(like.data)
+            if device not in self._rngs:
+                self._rngs[device] = backend.make_rng(device, self.seed)
+            seed = self._rngs[device]
+        ones = Tensor(xp.ones((like.shape[0], width), dtype=like.dtype))
+        return [ops.dropout(ones, rate, seed=seed) for _ in range(self._mask_count())]
+
+    def _dropout_masks(self, step_input, h, training):
+        """(input masks, recurrent masks), drawn once per call; (None, None) in inference."""
+        if not training:
+            return None, None
+        dp = self._draw(step_input, step_input.shape[-1], self.dropout) if self.dropout else None
+        rec = self._draw(h, self.units, self.recurrent_dropout) if self.recurrent_dropout else None
+        return dp, rec
+
+    # computation ------------------------------------------------------------------------------
+    def _project(self, x, dp_masks):
+        """``x @ kernel + input bias`` for a step (B, in) or a whole sequence (B, T, in)."""
+        if dp_masks is None:
+            y = ops.matmul(x, self.kernel)
+        else:
+            masks = [ops.expand_dims(m, 1) if x.ndim == 3 else m for m in dp_masks]
+            if len(masks) == 1:
+                y = ops.matmul(ops.multiply(x, masks[0]), self.kernel)
+            else:
+                kernels = _split(self.kernel, len(masks))
+                y = ops.concatenate([ops.matmul(ops.multiply(x, m), k)
+                                     for m, k in zip(masks, kernels)], axis=-1)
+        bias = self._input_bias()
+        return y if bias is None else ops.add(y, bias)
+
+    def _recurrent(self, h, rec_masks, kernel=None):
+        """``h @ recurrent_kernel`` (per block with one recurrent-dropout mask per block)."""
+        kernel = self.recurrent_kernel if kernel is None else kernel
+        if rec_masks is None:
+            return ops.matmul(h, kernel)
+        if len(rec_masks) == 1:
+            return ops.matmul(ops.multiply(h, rec_masks[0]), kernel)
+        blocks = _split(kernel, len(rec_masks))
+        return ops.concatenate([ops.matmul(ops.multiply(h, m), k)
+                                for m, k in zip(rec_masks, blocks)], axis=-1)
+
+    def call(self, inputs, states, training=False):
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        states = [self._to_tensor(s) for s in states]
+        dp, rec = self._dropout_masks(inputs, states[0], training)
+        return self._step(self._project(inputs, dp), states, rec)
+
+    def get_initial_state(self, batch_size=None):
+        xp = backend.xp_for(config.device())
+        sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
+        return [Tensor(xp.zeros((batch_size, d), dtype=self.dtype)) for d in sizes]
+
+    def compute_output_shape(self, input_shape):
+        batch = input_shape[0]
+        sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
+        return (batch, self.units), [(batch, d) for d in sizes]
+
+    def get_config(self):
+        cfg = {**super().get_config(), "units": self.units,
+               "activation": activations.serialize(self.activation)}
+        if hasattr(self, "recurrent_activation"):
+            cfg["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        cfg["use_bias"] = self.use_bias
+        if hasattr(self, "unit_forget_bias"):
+            cfg["unit_forget_bias"] = self.unit_forget_bias
+        cfg.update(_weight_config(self))
+        cfg.update({"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout})
+        if hasattr(self, "reset_after"):
+            cfg["reset_after"] = self.reset_after
+        cfg["seed"] = self.seed
+        return cfg
+
+
+def _weight_config(cell):
+    cfg = {name: initializers.serialize(getattr(cell, name)) for name in
+           ("kernel_initializer", "recurrent_initializer", "bias_initializer")}
+    cfg.update({name: regularizers.serialize(getattr(cell, name)) for name in
+                ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")})
+    cfg.update({name: getattr(cell, name) for name in
+                ("kernel_constraint", "recurrent_constraint", "bias_constraint")})
+    return cfg
+
+
+class SimpleRNNCell(_Cell):
+    """One step of a fully-connected RNN: ``h = activation(x @ W + b + h_prev @ U)``.
+
+    >>> cell = SimpleRNNCell(4)
+    >>> h, [state] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
+    """
+
+    def _step(self, xw, states, rec_masks):
+        h = self.activation(ops.add(xw, self._recurrent(states[0], rec_masks)))
+        return h, [h]
+
+
+class LSTMCell(_Cell):
+    """One LSTM step; kernels hold the gate blocks i, f, c, o (Keras's layout).
+
+    >>> cell = LSTMCell(4)
+    >>> h, [h, c] = cell(np.ones((2, 3)), [np.zeros((2, 4)), np.zeros((2, 4))])
+    """
+
+    _blocks = 4
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, **kwargs):
+        super().__init__(units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                         bias_initializer, kernel_regularizer, recurrent_regularizer,
+                         bias_regularizer, kernel_constraint, recurrent_constraint,
+                         bias_constraint, dropout, recurrent_dropout, seed, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = unit_forget_bias
+        self.state_size = [self.units, self.units]
+
+    def _bias_init(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        init, units = self.bias_initializer, self.units
+
+        def bias_initializer(shape, dtype="float32"):
+            # NOTE: the forget block (the second) starts at 1 (Jozefowicz et al.).
+            return np.concatenate([init((units,), dtype=dtype), np.ones((units,), dtype=dtype),
+                                   init((2 * units,), dtype=dtype)]).astype(dtype)
+
+        return bias_initializer
+
+    def _step(self, xw, states, rec_masks):
+        h_prev, c_prev = states
+        z = ops.add(xw, self._recurrent(h_prev, rec_masks))
+        z_i, z_f, z_c, z_o = _split(z, 4)
+        act, rec_act = self.activation, self.recurrent_activation
+        c = ops.add(ops.multiply(rec_act(z_f), c_prev), ops.multiply(rec_act(z_i), act(z_c)))
+        h = ops.multiply(rec_act(z_o), act(c))
+        return h, [h, c]
+
+
+class GRUCell(_Cell):
+    """One GRU step; blocks z, r, h. ``reset_after=True``: bias (2, 3u) = [input, recurrent].
+
+    >>> cell = GRUCell(4)
+    >>> h, [state] = cell(np.ones((2, 3)), [np.zeros((2, 4))])
+    """
+
+    _blocks = 3
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, reset_after=True,
+                 seed=None, **kwargs):
+        super().__init__(units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                         bias_initializer, kernel_regularizer, recurrent_regularizer,
+                         bias_regularizer, kernel_constraint, recurrent_constraint,
+                         bias_constraint, dropout, recurrent_dropout, seed, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = reset_after
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _input_bias(self):
+        if self.bias is None or not self.reset_after:
+            return self.bias
+        return ops.getitem(self.bias, 0)
+
+    def _step(self, xw, states, rec_masks):
+        h_prev = states[0]
+        u, act, rec_act = self.units, self.activation, self.recurrent_activation
+        x_z, x_r, x_h = _split(xw, 3)
+        rec = rec_masks or [None] * 3
+        if self.reset_after:
+            inner = self._recurrent(h_prev, rec_masks)
+            if self.bias is not None:
+                inner = ops.add(inner, ops.getitem(self.bias, 1))
+            r_z, r_r, r_h = _split(inner, 3)
+            z, r = rec_act(ops.add(x_z, r_z)), rec_act(ops.add(x_r, r_r))
+            candidate = act(ops.add(x_h, ops.multiply(r, r_h)))
+        else:
+            kernel = self.recurrent_kernel
+            inner = self._recurrent(h_prev, None if rec_masks is None else rec_masks[:2],
+                                    ops.getitem(kernel, (slice(None), slice(0, 2 * u))))
+            r_z, r_r = _split(inner, 2)
+            z, r = rec_act(ops.add(x_z, r_z)), rec_act(ops.add(x_r, r_r))
+            h_h = h_prev if rec[2] is None else ops.multiply(h_prev, rec[2])
+            candidate = act(ops.add(x_h, ops.matmul(
+                ops.multiply(r, h_h), ops.getitem(kernel, (slice(None), slice(2 * u, None))))))
+        h = ops.add(ops.multiply(z, h_prev), ops.multiply(ops.subtract(1.0, z), candidate))
+        return h, [h]
+
+
+def _time_slices(x):
+    """``[x[:, t] for t in range(T)]``, cut in two levels: blocks of ~sqrt(T) steps, then steps.
+
+    NOTE: the gradient of a slice is a zero array the size of its parent, so T slices of the
+    whole sequence cost O(T^2) in backward; through ~sqrt(T) blocks it is O(T^1.5).
+    """
+    steps = x.shape[1]
+    size = max(1, round(steps ** 0.5))
+    slices = []
+    for start in range(0, steps, size):
+        block = ops.getitem(x, (slice(None), slice(start, start + size))) if size > 1 else x
+        offset = 0 if size > 1 else start
+        slices.extend(ops.getitem(block, (slice(None), offset + j))
+                      for j in range(min(size, steps - start)))
+    return slices
+
+
+# -- the RNN layer ----------------------------------------------------------------------------
+
+class RNN(Layer):
+    """Runs a cell over the time axis of ``(batch, time, features)`` inputs.
+
+    Masked steps (``mask`` False) keep the previous states; their output repeats the previous
+    output (zeros before the first valid step), or is zero with ``zero_output_for_mask``.
+
+    >>> RNN(LSTMCell(8), return_sequences=True)(np.ones((2, 5, 3))).shape
+    (2, 5, 8)
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            raise ValueError("A list of cells (StackedRNNCells) is not supported yet; stack "
+                             f"RNN layers instead. Received: cell={cell}")
+        if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
+            raise ValueError("Argument `cell` should have a `call` method and a `state_size` "
+                             f"attribute. Received: cell={cell}")
+        if stateful:
+            raise NotImplementedError("kerasish RNN layers are not stateful yet: pass the last "
+                                      "states back through `initial_state=` instead. "
+                                      f"Received: stateful={stateful}")
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = False
+        self.unroll = bool(unroll)  # NOTE: the loop is always a Python loop (unrolled)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.states = None
+        self.supports_masking = True
+        self.input_spec = InputSpec(min_ndim=3)
+        size = cell.state_size
+        self.state_size = [size] if isinstance(size, numbers.Integral) else list(size)
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        shape = tuple(sequences_shape)
+        # NOTE: a direct build() skips __call__'s input_spec check: a bad shape must not build.
+        check_input_spec(self, types.SimpleNamespace(shape=shape))
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            self.cell._maybe_build((shape[0],) + shape[2:])
+            for w in self.cell.weights:  # Keras's variable path: lstm/lstm_cell/kernel
+                w.path = f"{self.name}/{w.path}"
+        spec = self.input_spec
+        self.input_spec = InputSpec(ndim=spec.ndim, min_ndim=spec.min_ndim,
+                                    axes={-1: shape[-1]})
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, steps = sequences_shape[0], sequences_shape[1]
+        size = getattr(self.cell, "output_size", None) or self.state_size[0]
+        out = (batch, steps, size) if self.return_sequences else (batch, size)
+        if self.return_state:
+            return [out] + [(batch, d) for d in self.state_size]
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        return [out] + [None] * len(self.state_size) if self.return_state else out
+
+    def get_initial_state(self, batch_size):
+        fn = getattr(self.cell, "get_initial_state", None)
+        if fn is not None:
+            states = fn(batch_size=batch_size)
+            return list(states) if isinstance(states, (list, tuple)) else [states]
+        xp = backend.xp_for(config.device())
+        return [Tensor(xp.zeros((batch_size, d), dtype=self.dtype)) for d in self.state_size]
+
+    # call -------------------------------------------------------------------------------------
+    def _initial_states(self, batch, initial_state):
+        if initial_state is None:
+            return self.get_initial_state(batch)
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+            else [initial_state]
+        states = [self._to_tensor(s) for s in states]
+        want = [(batch, d) for d in self.state_size]
+        got = [tuple(s.shape) for s in states]
+        if got != want:
+            raise ValueError(f"Layer '{self.name}' expects {len(want)} initial state(s) of shapes "
+                             f"{want}. Received: initial_state shapes={got}")
+        return states
+
+    def _standardize_mask(self, mask, batch, steps):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is None:
+            return None
+        mask = self._to_tensor(mask)
+        if tuple(mask.shape) != (batch, steps):
+            raise ValueError(f"Layer '{self.name}' expects a mask of shape (batch, timesteps) = "
+                             f"{(batch, steps)}. Received: mask.shape={tuple(mask.shape)}")
+        return mask if mask.dtype == np.bool_ else ops.not_equal(mask, 0)
+
+    def _stepper(self, sequences, states, training):
+        """(projected inputs or the sequence itself, step function)."""
+        cell = self.cell
+        if isinstance(cell, _Cell) and type(cell).call is _Cell.call:
+            step_input = ops.getitem(sequences, (slice(None), 0))
+            dp, rec = cell._dropout_masks(step_input, states[0], training)
+            # NOTE: one matmul for every step's input projection, before the loop.
+            return cell._project(sequences, dp), lambda x, s: cell._step(x, s, rec)
+
+        def step(x, s):
+            out, new = cell(x, s, training=training)
+            return out, list(new) if isinstance(new, (list, tuple)) else [new]
+
+        return sequences, step
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        batch, steps = sequences.shape[0], sequences.shape[1]
+        if steps == 0:
+            raise ValueError(f"Layer '{self.name}' needs at least one time step. Received: "
+                             f"sequences.shape={tuple(sequences.shape)}")
+        states = self._initial_states(batch, initial_state)
+        mask = self._standardize_mask(mask, batch, steps)
+        xs, step = self._stepper(sequences, states, training)
+        step_inputs = _time_slices(xs)
+        outputs, prev, zeros = [], None, None
+        for t in (reversed(range(steps)) if self.go_backwards else range(steps)):
+            out, new_states = step(step_inputs[t], states)
+            if mask is None:
+                states = new_states
+            else:
+                keep = ops.getitem(mask, (slice(None), slice(t, t + 1)))
+                states = [ops.where(keep, n, s) for n, s in zip(new_states, states)]
+                if prev is None or self.zero_output_for_mask:
+                    if zeros is None:
+                        xp = backend.get_array_module(out.data)
+                        zeros = Tensor(xp.zeros(out.shape, dtype=out.dtype))
+                    fallback = zeros
+                else:
+                    fallback = prev
+                out = ops.where(keep, out, fallback)
+            prev = out
+            if self.return_sequences:
+                outputs.append(out)
+        output = ops.stack(outputs, axis=1) if self.return_sequences else prev
+        return [output] + list(states) if self.return_state else output
+
+    def get_config(self):
+        cfg = {**super().get_config(), "return_sequences": self.return_sequences,
+               "return_state": self.return_state, "go_backwards": self.go_backwards,
+               "stateful": self.stateful, "unroll": self.unroll,
+               "zero_output_for_mask": self.zero_output_for_mask}
+        if type(self) is RNN:
+            cfg["cell"] = serialize_layer(self.cell)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "cell" in config:
+            config["cell"] = deserialize_layer(config["cell"])
+        return cls(**config)
+
+
+def _pop_legacy(kwargs):
+    kwargs.pop("implementation", None)
+    if kwargs.pop("time_major", False):  # tf-keras configs carry time_major=False
+        raise ValueError("time_major=True is not supported. Received: time_major=True")
+
+
+def _check_cudnn(use_cudnn):
+    if use_cudnn not in ("auto", True, False):
+        raise ValueError("Invalid value received for argument `use_cudnn`. Expected one of "
+                         f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}")
+
+
+class _CellRNN(RNN):
+    """SimpleRNN / LSTM / GRU: an RNN over a built-in cell, with a flat config (no ``cell``)."""
+
+    _cell_class = None
+    _cell_name = None
+
+    def __init__(self, cell_kwargs, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, use_cudnn="auto", **kwargs):
+        _pop_legacy(kwargs)
+        _check_cudnn(use_cudnn)
+        cell = self._cell_class(**cell_kwargs, dtype=kwargs.get("dtype"),
+                                trainable=kwargs.get("trainable", True), name=self._cell_name)
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
+        self.use_cudnn = use_cudnn
+        self.input_spec = InputSpec(ndim=3)
+
+    def __getattr__(self, name):
+        # units, activation, dropout, ... live on the cell (Keras exposes them as properties).
+        if name in _LAYER_KEYS and "cell" in self.__dict__:
+            return getattr(self.__dict__["cell"], name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
+    def get_config(self):
+        cell_cfg = self.cell.get_config()
+        cell_cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        base = super().get_config()
+        base.pop("activity_regularizer", None)  # Keras writes it among the cell's keys
+        return {**base, **{k: cell_cfg[k] for k in _LAYER_KEYS if k in cell_cfg}}
+
+
+# Keras's key order of the flat SimpleRNN / LSTM / GRU configs (after the RNN keys).
+_LAYER_KEYS = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+               "recurrent_initializer", "bias_initializer", "unit_forget_bias",
+               "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+               "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+               "bias_constraint", "dropout", "recurrent_dropout", "reset_after", "seed")
+
+
+def _cell_kwargs(local_vars, names):
+    return {name: local_vars[name] for name in names}
+
+
+_COMMON = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+           "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+           "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+           "recurrent_dropout", "seed")
+
+
+class SimpleRNN(_CellRNN):
+    """Fully-connected RNN whose output is fed back as the next step's state.
+
+    >>> SimpleRNN(4)(np.ones((2, 5, 3))).shape
+    (2, 4)
+    """
+
+    _cell_class, _cell_name = SimpleRNNCell, "simple_rnn_cell"
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, seed=None, **kwargs):
+        super().__init__(_cell_kwargs(locals(), _COMMON), return_sequences, return_state,
+                         go_backwards, stateful, unroll,
+                         activity_regularizer=activity_regularizer, **kwargs)
+
+
+class LSTM(_CellRNN):
+    """Long Short-Term Memory (Hochreiter 1997); weights on ``self.cell`` (gates i, f, c, o).
+
+    >>> LSTM(4, return_sequences=True)(np.ones((2, 5, 3))).shape
+    (2, 5, 4)
+    """
+
+    _cell_class, _cell_name = LSTMCell, "lstm_cell"
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, unroll=False,
+                 use_cudnn="auto", **kwargs):
+        names = _COMMON + ("recurrent_activation", "unit_forget_bias")
+        super().__init__(_cell_kwargs(locals(), names), return_sequences, return_state,
+                         go_backwards, stateful, unroll, use_cudnn,
+                         activity_regularizer=activity_regularizer, **kwargs)
+
+
+class GRU(_CellRNN):
+    """Gated Recurrent Unit (Cho et al. 2014); weights on ``self.cell`` (blocks z, r, h).
+
+    >>> GRU(4)(np.ones((2, 5, 3))).shape
+    (2, 4)
+    """
+
+    _cell_class, _cell_name = GRUCell, "gru_cell"
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, reset_after=True,
+                 use_cudnn="auto", **kwargs):
+        names = _COMMON + ("recurrent_activation", "reset_after")
+        super().__init__(_cell_kwargs(locals(), names), return_sequences, return_state,
+                         go_backwards, stateful, unroll, use_cudnn,
+                         activity_regularizer=activity_regularizer, **kwargs)
+
+
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN", "SimpleRNNCell"]
