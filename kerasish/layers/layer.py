@@ -64,6 +64,8 @@ class Layer:
             @functools.wraps(build)
             def build_and_mark(self, *args, **kw):
                 build(self, *args, **kw)
+                if args and self._build_shapes is None:
+                    self._build_shapes = args[0]
                 self.built = True
 
             build_and_mark._marks_built = True

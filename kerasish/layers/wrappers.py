@@ -8,7 +8,7 @@ from engine import ops
 from .. import utils
 from .input_spec import InputSpec, check_input_spec
 from .layer import Layer, _call_signature
-from .rnn import deserialize_layer, serialize_layer
+from ..saving.serialization import deserialize_layer, serialize_layer
 
 
 class TimeDistributed(Layer):
