@@ -14,6 +14,7 @@ import pytest
 import kerasish
 from kerasish import Input, Layer, Model, Sequential
 from kerasish.layers import Dense
+from kerasish.models import _table as table_mod
 from kerasish.models import summary as summary_mod
 from kerasish.models.summary import print_summary, readable_memory_size
 
@@ -420,7 +421,7 @@ def test_ansi_256_colors(monkeypatch):
 # ----------------------------------------------------------------------------------------------
 def wrap(text, width, justify="left", overflow="ellipsis"):
     return [line.plain for line in
-            summary_mod._wrap(summary_mod._Text(text), width, justify, overflow)]
+            table_mod._wrap(summary_mod._Text(text), width, justify, overflow)]
 
 
 def test_wrap_rules():
@@ -436,6 +437,6 @@ def test_wrap_rules():
 
 def test_table_width_reduction():
     # rich: fixed widths + 1 space of padding a side, reduced evenly (Python's round) to fit.
-    assert summary_mod._table_widths([34, 26, 16], 76) == [33, 24, 15]
-    assert summary_mod._table_widths([22, 20, 14, 20], 76) == [21, 19, 12, 19]
-    assert summary_mod._table_widths([32, 28, 19, 29], 108) == [31, 27, 17, 28]
+    assert table_mod._table_widths([34, 26, 16], 76) == [33, 24, 15]
+    assert table_mod._table_widths([22, 20, 14, 20], 76) == [21, 19, 12, 19]
+    assert table_mod._table_widths([32, 28, 19, 29], 108) == [31, 27, 17, 28]
