@@ -236,7 +236,8 @@ def _seed_grads(outputs, grad_outputs):
         g = xp.asarray(g, dtype=t.data.dtype)
         if g.shape != t.data.shape:
             raise ValueError(
-                f"The gradient must have the output's shape {t.shape}. Received: grad.shape={g.shape}"
+                f"The gradient must have the output's shape {t.shape}. "
+                f"Received: grad.shape={g.shape}"
             )
         seeds.append(g)
     return seeds

@@ -114,7 +114,8 @@ class VarianceScaling(_Seeded):
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"Invalid `mode` argument. Received: mode={mode}")
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
-            raise ValueError(f"Invalid `distribution` argument. Received: distribution={distribution}")
+            raise ValueError("Invalid `distribution` argument. "
+                             f"Received: distribution={distribution}")
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype="float32"):

@@ -87,7 +87,9 @@ def standardize_tuple(value, n, name):
     try:
         value = tuple(int(v) for v in value)
     except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints. Received: {name}={value}")
+        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints. "
+                         f"Received: {name}={value}")
     if len(value) != n:
-        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints. Received: {name}={value}")
+        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints. "
+                         f"Received: {name}={value}")
     return value

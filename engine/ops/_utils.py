@@ -37,12 +37,13 @@ def normalize_axis(axis, ndim, op_name="op"):
 
 
 def tuple_of(value, n, name="value"):
-    """An int or a sequence of ``n`` ints as a tuple of ``n`` ints (Keras's ``standardize_tuple``)."""
+    """An int or a sequence of ``n`` ints as a tuple of ``n`` ints (Keras's standardize_tuple)."""
     if isinstance(value, numbers.Integral):
         return (int(value),) * n
     value = tuple(int(v) for v in value)
     if len(value) != n:
-        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints. Received: {name}={value}")
+        raise ValueError(f"`{name}` must be an int or a tuple of {n} ints. "
+                         f"Received: {name}={value}")
     return value
 
 

@@ -59,5 +59,3 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
                        batch_shape=batch_shape, name=name, input_tensor=tensor,
                        optional=optional)
     return layer.output
-
-

@@ -28,7 +28,8 @@ def _build_map(inputs, outputs):
                     stack.pop()
                     continue
                 if node in in_progress:
-                    raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
+                    raise ValueError(
+                        f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
                 layer_indices.setdefault(layer, len(layer_indices))
                 in_progress.add(node)
                 expand = not node.is_input and id(tensor) not in input_ids
@@ -183,7 +184,8 @@ class Functional(Model):
     def compute_output_spec(self, inputs, *args, **kwargs):
         flat = self._flat_inputs(inputs)
         if all(tuple(x.shape) == ref.shape for x, ref in zip(flat, self.inputs)):
-            return utils.map_structure(lambda t: KerasTensor(t.shape, t.dtype), self._outputs_struct)
+            return utils.map_structure(lambda t: KerasTensor(t.shape, t.dtype),
+                                       self._outputs_struct)
         return self._run_through_graph(
             inputs, layer_fn=lambda layer: (lambda *a, **k: layer.compute_output_spec(*a, **k)))
 

@@ -24,7 +24,8 @@ def test_wrong_gradient_is_reported_with_op_and_input():
     def wrong_square(x):
         return WrongSquare.apply(x)
 
-    with pytest.raises(GradientCheckError, match=r"wrong_square: gradient of input 0 \(shape \(4,\)\)"):
+    with pytest.raises(GradientCheckError,
+                       match=r"wrong_square: gradient of input 0 \(shape \(4,\)\)"):
         check_grad(wrong_square, np.arange(1.0, 5.0))
 
 

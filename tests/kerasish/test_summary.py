@@ -252,7 +252,7 @@ def test_nested_model_is_one_row():
 def test_expand_nested_and_show_trainable():
     text = capture(nested_model(), expand_nested=True, show_trainable=True)
     lines = text.splitlines()
-    assert lines[2] == "┃ Layer (type)                ┃ Output Shape          ┃    Param # ┃ Trai… ┃"
+    assert lines[2] == "┃ Layer (type)                ┃ Output Shape          ┃    Param # ┃ Trai… ┃"  # noqa: E501
     # from Keras:
     assert """\
 │ inner (Sequential)          │ (None, 4)             │         52 │   Y   │

@@ -34,8 +34,8 @@ def test_weightless_layer_test(cls, kwargs):
     run_layer_test(cls, kwargs, (2, 3, 4), (2, 3, 4))
 
 
-@pytest.mark.parametrize("kwargs, alpha_shape", [({}, (3, 4)), ({"shared_axes": [1]}, (1, 4)),
-                                                  ({"shared_axes": 2}, (3, 1))])
+@pytest.mark.parametrize("kwargs, alpha_shape", [
+    ({}, (3, 4)), ({"shared_axes": [1]}, (1, 4)), ({"shared_axes": 2}, (3, 1))])
 def test_prelu_layer_test(kwargs, alpha_shape):
     # NOTE: with the default alpha = 0 the loss mean(y^2) has a zero gradient in alpha.
     kwargs = {**kwargs, "alpha_initializer": "ones"}
