@@ -1,0 +1,1 @@
+"""The model zoo (InceptionV3 and friends), written with the public kerasish API only."""
