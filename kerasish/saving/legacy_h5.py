@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import builtins
 import os
-import secrets
-import shutil
 import warnings
 
 import numpy as np
+
+from .atomic import atomic_write
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 # What kerasish writes: the tf-keras 2.21 dialect (KERAS_FILES.md, "Weights file").
@@ -224,7 +224,7 @@ def _save_subset(group, layer, weights, names):
     weight_names = _weight_names_for(layer, weights, names)
     save_attributes_to_hdf5_group(group, "weight_names", [n.encode("utf8") for n in weight_names])
     for name, variable in zip(weight_names, weights):
-        value = np.ascontiguousarray(variable.numpy())
+        value = np.asarray(variable.numpy(), order="C")
         dataset = group.create_dataset(name, value.shape, dtype=value.dtype)
         if value.shape:
             dataset[:] = value
@@ -266,33 +266,6 @@ def _ask_to_proceed_with_overwrite(filepath):
     return True
 
 
-def _temporary_sibling(target):
-    """Creates an empty file next to ``target`` (same directory, so ``os.replace`` is atomic)
-    with the permissions a plain ``open(target, "w")`` would give."""
-    directory, base = os.path.split(target)
-    while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
-
-
-def _fsync_path(path, directory=False):
-    try:
-        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_weights(model, filepath, overwrite=True):
     """``model.save_weights(filepath)`` for a ``.h5``/``.hdf5`` name: Keras's legacy layout,
     written to a temporary file in the same directory and moved into place atomically, so a
@@ -305,26 +278,12 @@ def save_weights(model, filepath, overwrite=True):
         if not _ask_to_proceed_with_overwrite(path):
             return
     h5py = _h5py()
-    target = os.path.realpath(path)
-    tmp = _temporary_sibling(target)
-    try:
+
+    def write(tmp):
         with h5py.File(tmp, "w") as f:
             save_weights_to_hdf5_group(f, model)
-            f.flush()
-        _fsync_path(tmp)
-        if os.path.exists(target):
-            try:
-                shutil.copymode(target, tmp)
-            except OSError:
-                pass
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_path(os.path.dirname(target) or ".", directory=True)
+
+    atomic_write(path, write)
 
 
 # -- loading ------------------------------------------------------------------------------------
