@@ -44,3 +44,19 @@ def bernoulli(shape, p=0.5, device="cpu"):
 
 def integers(low, high, shape, dtype="int32", device="cpu"):
     return generator(device).integers(low, high, size=tuple(shape)).astype(dtype, copy=False)
+
+
+def get_state() -> dict:
+    """The seed and the CPU generator's state (what a checkpoint needs to resume exactly)."""
+    cpu = _generators.get("cpu")
+    return {"seed": _seed, "cpu": None if cpu is None else cpu.bit_generator.state}
+
+
+def set_state(state: dict) -> None:
+    """Restores what ``get_state`` returned (device generators other than the CPU's restart
+    from the seed)."""
+    global _seed
+    _seed = state["seed"]
+    _generators.clear()
+    if state.get("cpu") is not None:
+        generator("cpu").bit_generator.state = state["cpu"]

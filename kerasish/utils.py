@@ -22,6 +22,26 @@ def unique_name(prefix: str) -> str:
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
+def set_random_seed(seed) -> None:
+    """Seeds Python's ``random``, NumPy and the engine (``keras.utils.set_random_seed``)."""
+    from .config import set_random_seed as seed_all
+
+    seed_all(seed)
+
+
+def __getattr__(name):
+    # PyDataset lives in data.py, which imports this module.
+    if name == "PyDataset":
+        from .data import PyDataset
+
+        return PyDataset
+    if name == "Progbar":
+        from .progbar import Progbar
+
+        return Progbar
+    raise AttributeError(f"module 'kerasish.utils' has no attribute {name!r}")
+
+
 def clear_session() -> None:
     """Resets the name counters (Keras's ``keras.backend.clear_session``)."""
     _NAME_COUNTS.clear()

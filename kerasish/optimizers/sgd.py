@@ -1,0 +1,59 @@
+"""Gradient descent with optional (Nesterov) momentum."""
+from __future__ import annotations
+
+from ._gradients import cast
+from .base_optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent (with momentum) optimizer (Keras's ``keras.optimizers.SGD``).
+
+    ``w -= lr * g`` without momentum; otherwise ``velocity = momentum * velocity - lr * g`` and
+    ``w += velocity`` (Nesterov: ``w += momentum * velocity - lr * g``).
+
+    Args:
+        learning_rate: A float, a ``LearningRateSchedule`` or a callable. Defaults to 0.01.
+        momentum: Float in [0, 1]. Defaults to 0.0 (no momentum slots are created).
+        nesterov: Whether to apply Nesterov momentum.
+        **kwargs: The base arguments of ``Optimizer`` (weight_decay, clipnorm, name, ...).
+
+    >>> import numpy as np
+    >>> from kerasish.variables import Variable
+    >>> w = Variable(np.ones(2), name="w")
+    >>> SGD(learning_rate=0.5).apply([np.ones(2)], [w])
+    >>> w.numpy()
+    array([0.5, 0.5], dtype=float32)
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
+            raise ValueError("`momentum` must be a float between [0, 1].")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = []
+        if self.momentum != 0:
+            self.momentums = self.add_optimizer_variables(variables, "momentum")
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = cast(learning_rate, variable)
+        if self.momentum == 0:
+            variable.data -= gradient * lr
+            return
+        m = self.momentums[self._get_variable_index(variable)]
+        momentum = cast(self.momentum, variable)
+        m.data[...] = m.data * momentum - gradient * lr
+        if self.nesterov:
+            variable.data += m.data * momentum - gradient * lr
+        else:
+            variable.data += m.data
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"momentum": self.momentum, "nesterov": self.nesterov})
+        return config
