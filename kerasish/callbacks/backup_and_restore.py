@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 from .. import random_state
-from ..saving.atomic import atomic_write
+from ..saving import atomic
 from .callback import Callback
 
 CHECKPOINT = "checkpoint.h5"
@@ -158,7 +158,7 @@ class BackupAndRestore(Callback):
 
         if self.double_checkpoint and os.path.exists(self.path):
             shutil.copyfile(self.path, self.path + ".bkp")
-        atomic_write(self.path, lambda tmp: _with_h5(tmp, write))
+        atomic.atomic_write(self.path, lambda tmp: _with_h5(tmp, write))
 
     def _restore(self):
         model, optimizer = self.model, self.model.optimizer

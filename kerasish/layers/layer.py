@@ -317,7 +317,8 @@ class Layer:
         return weight_losses + activity
 
     def get_weights(self):
-        return [w.numpy() for w in self.weights]
+        """Copies of the weights' values (they do not change when training goes on)."""
+        return [np.array(w.numpy(), copy=True) for w in self.weights]
 
     def set_weights(self, weights):
         own = self.weights

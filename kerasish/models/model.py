@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..layers.layer import Layer
+from ..trainer import Trainer
 
 
 def _is_functional_init(args, kwargs):
@@ -9,7 +10,7 @@ def _is_functional_init(args, kwargs):
         ("inputs" in kwargs and "outputs" in kwargs)
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """A layer with training and saving: functional (``Model(inputs, outputs)``) or subclassed.
 
     >>> inputs = Input((4,))

@@ -1,0 +1,187 @@
+"""Accuracy metrics: functions of per-sample matches (0/1) and their Mean classes.
+
+The functions take engine Tensors or xp arrays and return a constant engine Tensor (no graph).
+"""
+from __future__ import annotations
+
+from engine import Tensor, backend
+
+from .. import config
+from ..losses.loss import squeeze_or_expand_to_same_rank, to_array
+from .base import MeanMetricWrapper
+
+
+def _wrap(array):
+    return Tensor(array.astype(config.floatx(), copy=False))
+
+
+def accuracy(y_true, y_pred):
+    """How often ``y_pred`` equals ``y_true``, averaged over the last axis."""
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, backend.device_of(y_pred), y_pred.dtype)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return _wrap((y_true == y_pred).astype(config.floatx()).mean(axis=-1))
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """How often ``y_pred > threshold`` equals the 0/1 label, averaged over the last axis."""
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, backend.device_of(y_pred))
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_pred = (y_pred > threshold).astype(y_true.dtype)
+    return _wrap((y_true == y_pred).astype(config.floatx()).mean(axis=-1))
+
+
+def categorical_accuracy(y_true, y_pred):
+    """How often the arg max of ``y_pred`` is the arg max of the one-hot ``y_true``."""
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, backend.device_of(y_pred))
+    return _wrap(y_true.argmax(axis=-1) == y_pred.argmax(axis=-1))
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """How often the arg max of ``y_pred`` is the integer label ``y_true`` ((N,) or (N, 1))."""
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, backend.device_of(y_pred))
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    matches = y_true == y_pred.argmax(axis=-1).astype(y_true.dtype)
+    return _wrap(matches)
+
+
+def _in_top_k(xp, targets, predictions, k):
+    """Whether each target's score is among the k largest (ties at the boundary count)."""
+    target_scores = xp.take_along_axis(predictions, targets[:, None], axis=-1)
+    return (predictions > target_scores).sum(axis=-1) < k
+
+
+def _top_k_matches(y_true_ids, y_pred, k):
+    xp = backend.get_array_module(y_pred)
+    shape = y_true_ids.shape
+    ids = y_true_ids.reshape(-1).astype("int64")
+    scores = y_pred.reshape(-1, y_pred.shape[-1])
+    return _wrap(_in_top_k(xp, ids, scores, k).reshape(shape))
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """How often the one-hot label's class is among the ``k`` highest scores."""
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, backend.device_of(y_pred))
+    return _top_k_matches(y_true.argmax(axis=-1), y_pred, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """How often the integer label is among the ``k`` highest scores."""
+    y_pred = to_array(y_pred)
+    y_true = to_array(y_true, backend.device_of(y_pred))
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    return _top_k_matches(y_true, y_pred, k)
+
+
+class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels.
+
+    >>> m = Accuracy()
+    >>> m([[1], [2], [3], [4]], [[0], [2], [3], [4]])
+    0.75
+    """
+
+    _direction = "up"
+
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(accuracy, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """How often ``y_pred > threshold`` matches the binary label.
+
+    >>> m = BinaryAccuracy()
+    >>> m([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]])
+    0.75
+    """
+
+    _direction = "up"
+
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        if threshold is not None and (threshold <= 0 or threshold >= 1):
+            raise ValueError("Invalid value for argument `threshold`. Expected a value in "
+                             f"interval (0, 1). Received: threshold={threshold}")
+        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
+        self.threshold = threshold
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "threshold": self.threshold}
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the top prediction is the one-hot label's class.
+
+    >>> m = CategoricalAccuracy()
+    >>> m([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
+    0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(categorical_accuracy, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the top prediction is the integer label.
+
+    >>> m = SparseCategoricalAccuracy()
+    >>> m([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]])
+    0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label's class is among the top ``k`` predictions.
+
+    >>> m = TopKCategoricalAccuracy(k=1)
+    >>> m([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
+    0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the top ``k`` predictions.
+
+    >>> m = SparseTopKCategoricalAccuracy(k=1)
+    >>> m([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
+    0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "k": self.k}

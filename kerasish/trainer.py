@@ -1,0 +1,274 @@
+"""Training: the ``Trainer`` mixin of ``Model`` — compile, fit, evaluate, predict and the
+``*_on_batch`` calls, with Keras 3's callback order, logs and return values."""
+from __future__ import annotations
+
+import numpy as np
+
+import engine
+from engine import Tensor, backend
+
+from . import callbacks as callbacks_module
+from . import data as data_module
+from . import optimizers, utils
+from . import random_state
+from .compile_utils import CompileLoss, CompileMetrics, logs_from
+from .symbolic import KerasTensor
+
+
+def _to_numpy_structure(x):
+    return utils.map_structure(lambda t: backend.to_numpy(t.data if isinstance(t, Tensor) else t),
+                               x)
+
+
+def _concat(batches):
+    """Per-batch outputs (arrays, lists or dicts of arrays) joined along the batch axis."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {k: np.concatenate([b[k] for b in batches]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return [np.concatenate([b[i] for b in batches]) for i in range(len(first))]
+    return np.concatenate(batches)
+
+
+class Trainer:
+    """compile / fit / evaluate / predict for ``Model`` (DESIGN.md K4)."""
+
+    compiled = False
+    optimizer = None
+    stop_training = False
+    history = None
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configures the model for training (Keras 3's arguments)."""
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self.jit_compile = jit_compile
+        self.run_eagerly = run_eagerly
+        self.compiled = True
+        self.stop_training = False
+
+    def _assert_compiled(self):
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+
+    @property
+    def metrics(self):
+        """The loss trackers, then the compiled metrics."""
+        out = []
+        if getattr(self, "_compile_loss", None) is not None:
+            out += self._compile_loss.metrics
+        if getattr(self, "_compile_metrics", None) is not None:
+            out += self._compile_metrics.metrics
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    @property
+    def _compiled_metric_directions(self):
+        directions = self._compile_metrics.directions() if self.compiled else {}
+        return {**directions, **{f"val_{k}": v for k, v in directions.items()}}
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    # -- steps (overridable, as in Keras) ------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self._compile_loss is None:
+            losses = self.losses
+            if not losses:
+                raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+            total = losses[0]
+            for extra in losses[1:]:
+                total = engine.ops.add(total, extra)
+            return total
+        return self._compile_loss(self, y, y_pred, sample_weight)
+
+    def train_step(self, data):
+        x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        variables = self.trainable_weights
+        if variables:
+            grads = engine.grad(loss, variables)
+            self.optimizer.apply(grads, variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = data_module.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if y is not None:
+            self._compile_metrics.update_state(self, y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        return logs_from(self.metrics)
+
+    # -- fit -----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model; returns a ``History``."""
+        self._assert_compiled()
+        verbose = 1 if verbose == "auto" else verbose
+        train = data_module.make_data(x, y, sample_weight, batch_size, class_weight,
+                                      steps_per_epoch)
+        val = None
+        if validation_split and validation_data is None:
+            if not isinstance(train, data_module.ArrayData):
+                raise ValueError("`validation_split` is only supported for NumPy arrays. "
+                                 f"Received: x of type {type(x).__name__}")
+            train, val = train.split(validation_split)
+        elif validation_data is not None:
+            vx, vy, vsw = data_module.unpack_x_y_sample_weight(validation_data)
+            val = data_module.make_data(vx, vy, vsw, validation_batch_size or batch_size,
+                                        steps=validation_steps)
+        steps = train.num_batches if steps_per_epoch is None else steps_per_epoch
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
+            epochs=epochs, steps=steps)
+        self._callback_list = callback_list
+        self._build_compiled(train)
+        self.stop_training = False
+        self._resume = None
+        callback_list.on_train_begin()
+        epoch_logs, resume = {}, self._resume
+        start_epoch = max(initial_epoch, resume["epoch"] if resume else 0)
+        for epoch in range(start_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            start_batch, order = 0, None
+            if resume and resume["epoch"] == epoch and resume["batch"] > 0:
+                start_batch, order = resume["batch"], resume.get("order")
+            elif shuffle and isinstance(train, data_module.ArrayData):
+                order = random_state.permutation(train.num_samples)
+            self._epoch_order = order
+            logs = self._run_epoch(train, order, start_batch, steps, callback_list)
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_data(val, callback_list, in_fit=True)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                epoch_logs = dict(sorted(epoch_logs.items()))
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(epoch_logs)
+        return self.history
+
+    def _run_epoch(self, train, order, start_batch, steps, callback_list):
+        logs = {}
+        for batch, data in enumerate(train.epoch(order, start_batch), start=start_batch):
+            if steps is not None and batch >= steps:
+                break
+            callback_list.on_train_batch_begin(batch)
+            logs = self.train_step(data_module.to_device_structure(data))
+            callback_list.on_train_batch_end(batch, logs)
+            if self.stop_training:
+                break
+        return logs or self.get_metrics_result()
+
+    def _build_compiled(self, data):
+        """Builds the compiled losses and metrics from shapes before training (Keras's
+        symbolic build), so their state exists before the first batch, e.g. to be restored."""
+        if self._compile_loss is None or self._compile_loss.built or \
+                not isinstance(data, data_module.ArrayData):
+            return
+        x, y, _ = data.batch(0)
+        if y is None:
+            return
+        specs = utils.map_structure(
+            lambda a: KerasTensor((None,) + tuple(a.shape[1:]), a.dtype), x)
+        y_pred = self.compute_output_spec(specs)
+        self._compile_loss.build(self, y, y_pred)
+        self._compile_metrics.build(self, y, y_pred)
+
+    # -- evaluate / predict --------------------------------------------------------------------
+    def _evaluate_data(self, data, callback_list, in_fit=False):
+        for m in self.metrics:
+            m.reset_state()
+        callback_list.on_test_begin()
+        logs = {}
+        with engine.no_grad():
+            for batch, item in enumerate(data.epoch()):
+                callback_list.on_test_batch_begin(batch)
+                logs = self.test_step(data_module.to_device_structure(item))
+                callback_list.on_test_batch_end(batch, logs)
+        callback_list.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Returns the loss (and metrics) on the data, as Keras returns them."""
+        self._assert_compiled()
+        verbose = 1 if verbose == "auto" else verbose
+        data = data_module.make_data(x, y, sample_weight, batch_size, steps=steps)
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=data.num_batches)
+        logs = self._evaluate_data(data, callback_list)
+        return self._format_results(logs, return_dict)
+
+    def _format_results(self, logs, return_dict):
+        if return_dict:
+            return dict(logs)
+        ordered = [k for k in ["loss"] + [m.name for m in self.metrics] if k in logs]
+        ordered += [k for k in logs if k not in ordered]
+        values = [logs[k] for k in dict.fromkeys(ordered)]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Runs the model in batches; returns NumPy arrays (a list or dict for several)."""
+        verbose = 1 if verbose == "auto" else verbose
+        data = data_module.make_data(x, None, None, batch_size, steps=steps)
+        callback_list = callbacks_module.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=data.num_batches)
+        callback_list.on_predict_begin()
+        outputs = []
+        with engine.no_grad():
+            for batch, item in enumerate(data.epoch()):
+                callback_list.on_predict_batch_begin(batch)
+                out = _to_numpy_structure(self.predict_step(data_module.to_device_structure(item)))
+                outputs.append(out)
+                callback_list.on_predict_batch_end(batch, {"outputs": out})
+        callback_list.on_predict_end()
+        return _concat(outputs)
+
+    # -- one batch -----------------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._assert_compiled()
+        self.reset_metrics()
+        data = data_module.make_data(x, y, sample_weight, batch_size=len(utils.flatten(x)[0]),
+                                     class_weight=class_weight)
+        logs = self.train_step(data_module.to_device_structure(data.batch(0)))
+        return self._format_results(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled()
+        self.reset_metrics()
+        data = data_module.make_data(x, y, sample_weight, batch_size=len(utils.flatten(x)[0]))
+        with engine.no_grad():
+            logs = self.test_step(data_module.to_device_structure(data.batch(0)))
+        return self._format_results(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        data = data_module.make_data(x, None, None, batch_size=len(utils.flatten(x)[0]))
+        with engine.no_grad():
+            return _to_numpy_structure(
+                self.predict_step(data_module.to_device_structure(data.batch(0))))
