@@ -20,7 +20,8 @@ _CONDITIONS = ("tp", "fp", "tn", "fn")
 def parse_thresholds(thresholds, default):
     if thresholds is None:
         return [default]
-    values = list(thresholds) if isinstance(thresholds, (list, tuple)) else [thresholds]
+    values = list(thresholds) if isinstance(thresholds, (list, tuple, np.ndarray)) else \
+        [thresholds]
     invalid = [t for t in values if t is None or t < 0 or t > 1]
     if invalid:
         raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")

@@ -89,7 +89,8 @@ def _cosine_similarity(y_true, y_pred, axis=-1):
 class CosineSimilarity(_LossMean):
     """The mean cosine similarity of labels and predictions along ``axis`` (1 = same direction).
 
-    >>> CosineSimilarity(axis=1)([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])
+    >>> m = CosineSimilarity(axis=1)
+    >>> round(m([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]), 6)
     0.5
     """
 

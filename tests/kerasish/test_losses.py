@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine import Tensor
+from engine import Tensor, backend
 from engine.gradcheck import check_grad
 from kerasish import losses
 
@@ -417,3 +417,23 @@ def test_specific_configs_and_default_names():
     rebuilt = losses.LossFunctionWrapper.from_config(wrapper.get_config())
     assert rebuilt.fn is losses.huber and rebuilt._fn_kwargs == {"delta": 0.5}
     assert losses.serialize(losses.mse)["config"] == "mean_squared_error"
+
+
+# -- devices ---------------------------------------------------------------------------------------
+def test_losses_follow_the_arrays_device(xp):
+    """The same values (and gradients on y_pred's device) for NumPy and CuPy inputs."""
+    device = "cpu" if xp is np else "gpu"
+    w = np.linspace(0.5, 1.5, 6).astype(np.float32)
+    for cls, kwargs, ref in CASES:
+        t, p = as_f32(*data(ref))
+        expected = float(cls(**kwargs)(t, p, sample_weight=w))
+        pred = Tensor(xp.asarray(p), requires_grad=True)
+        value = cls(**kwargs)(xp.asarray(t), pred, sample_weight=xp.asarray(w))
+        assert value.device == device and float(value) == pytest.approx(expected, rel=1e-5)
+        (g,) = engine.grad(value, [pred])
+        assert g.device == device
+    ids = xp.asarray(np.array([0, 2, -1, 1]))
+    logits = Tensor(xp.asarray(RNG.normal(size=(4, 3)).astype(np.float32)))
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
+    expected = loss(backend.to_numpy(ids), logits.numpy())
+    assert float(loss(ids, logits)) == pytest.approx(float(expected), rel=1e-5)

@@ -463,3 +463,46 @@ def test_specific_configs():
     wrapper = metrics.MeanMetricWrapper(metrics.binary_accuracy, name="acc", threshold=0.4)
     rebuilt = metrics.MeanMetricWrapper.from_config(wrapper.get_config())
     assert rebuilt._fn is metrics.binary_accuracy and rebuilt._fn_kwargs == {"threshold": 0.4}
+
+
+# -- devices ---------------------------------------------------------------------------------------
+DEVICE_CASES = [
+    (metrics.Mean, (np.array(2.5, np.float32),), {"sample_weight": 4}),
+    (metrics.Sum, ([[1.0, 2.0], [3.0, 4.0]],), {}),
+    (metrics.BinaryAccuracy, ([[1], [0], [1]], [[0.7], [0.6], [0.2]]), {}),
+    (metrics.CategoricalAccuracy, (np.eye(3)[[0, 2]], [[0.5, 0.2, 0.3], [0.1, 0.2, 0.7]]), {}),
+    (metrics.SparseCategoricalAccuracy, ([0, 1], [[0.5, 0.2, 0.3], [0.1, 0.2, 0.7]]), {}),
+    (lambda: metrics.SparseTopKCategoricalAccuracy(k=2),
+     ([0, 1], [[0.5, 0.2, 0.3], [0.1, 0.2, 0.7]]), {}),
+    (lambda: metrics.Precision(top_k=1), (np.eye(3)[[0, 2]], [[0.5, 0.2, 0.3], [0.1, 0.8, 0.1]]),
+     {}),
+    (lambda: metrics.Recall(class_id=1), (np.eye(3)[[1, 2]], [[0.1, 0.6, 0.3], [0.1, 0.8, 0.1]]),
+     {}),
+    (metrics.AUC, ([0, 1, 1, 0, 1], [0.1, 0.7, 0.4, 0.6, 0.9]), {"sample_weight": [1, 2, 1, 1, 3]}),
+    (lambda: metrics.AUC(curve="PR", from_logits=True), ([0, 1, 1, 0], [-2.0, 1.0, 0.3, 0.5]), {}),
+    (lambda: metrics.AUC(multi_label=True),
+     (np.eye(2)[[0, 1, 1]], [[0.6, 0.4], [0.3, 0.7], [0.5, 0.5]]), {}),
+    (metrics.RootMeanSquaredError, ([[1.0], [2.0]], [[1.5], [1.0]]), {}),
+    (metrics.MeanSquaredError, ([[1.0], [2.0]], [[1.5], [1.0]]), {"sample_weight": [1, 3]}),
+]
+
+
+@pytest.mark.parametrize("factory,args,kwargs", DEVICE_CASES,
+                         ids=[str(i) for i in range(len(DEVICE_CASES))])
+def test_metric_state_lives_on_the_device(xp, factory, args, kwargs):
+    from kerasish import config
+
+    device = "cpu" if xp is np else "gpu"
+    expected = factory()
+    expected.update_state(*args, **kwargs)
+    previous = config.device()
+    config.set_device(device)
+    try:
+        m = factory()
+        m.update_state(*[xp.asarray(np.asarray(a)) for a in args],
+                       **{k: v if np.isscalar(v) else xp.asarray(np.asarray(v))
+                          for k, v in kwargs.items()})
+        assert all(v.device == device for v in m.variables)
+        assert m.result() == approx(expected.result(), rel=1e-5)
+    finally:
+        config.set_device(previous)
