@@ -1,0 +1,199 @@
+"""Keras's ``keras.applications.imagenet_utils``: input preprocessing, decoding predictions,
+and the input-shape and activation checks the ImageNet models share.
+
+The ImageNet class index is the very file Keras downloads (``imagenet_class_index.json``, md5
+``c2c37ea517e94d9795004a39431a14cb``), shipped here as package data so nothing is fetched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+import kerasish
+
+CLASS_INDEX = None
+CLASS_INDEX_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "imagenet_class_index.json")
+
+# Per-channel constants of the "torch" and "caffe" modes (RGB order; caffe's mean is for BGR).
+_TORCH_MEAN, _TORCH_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+_CAFFE_MEAN = (103.939, 116.779, 123.68)
+
+
+def preprocess_input(x, data_format=None, mode="caffe"):
+    """Scales a batch of images the way an ImageNet model was trained on them.
+
+    ``mode``: "tf" -> x / 127.5 - 1 (pixels in [-1, 1]); "torch" -> x / 255, then each channel
+    normalized with ImageNet's mean and std; "caffe" -> RGB to BGR, then ImageNet's mean pixel
+    subtracted. A float NumPy array is updated in place, as in Keras (pass ``np.copy(x)`` to
+    keep it); other inputs (tensors) get a new value.
+
+    >>> preprocess_input(np.array([[0.0, 127.5, 255.0]]), mode="tf")
+    array([[-1.,  0.,  1.]])
+    """
+    if mode not in {"caffe", "tf", "torch"}:
+        raise ValueError("Expected mode to be one of `caffe`, `tf` or `torch`. "
+                         f"Received: mode={mode}")
+    if data_format is None:
+        data_format = kerasish.config.image_data_format()
+    elif data_format not in {"channels_first", "channels_last"}:
+        raise ValueError("Expected data_format to be one of `channels_first` or "
+                         f"`channels_last`. Received: data_format={data_format}")
+    if isinstance(x, np.ndarray):
+        return _preprocess_numpy_input(x, data_format=data_format, mode=mode)
+    return _preprocess_tensor_input(x, data_format=data_format, mode=mode)
+
+
+def _channel_shape(ndim, data_format):
+    """The broadcast shape of a per-channel constant: (1, ..., 3) or (3, 1, 1) / (1, 3, 1, 1)."""
+    if data_format == "channels_first":
+        return (3, 1, 1) if ndim == 3 else (1, 3) + (1,) * (ndim - 2)
+    return (1,) * (ndim - 1) + (3,)
+
+
+def _flip_channels(x, ndim, data_format):
+    """RGB -> BGR along the channel axis (axis 0 of a single channels-first image)."""
+    if data_format == "channels_first":
+        return x[::-1, ...] if ndim == 3 else x[:, ::-1, ...]
+    return x[..., ::-1]
+
+
+def _preprocess_numpy_input(x, data_format, mode):
+    if not issubclass(x.dtype.type, np.floating):
+        x = x.astype(kerasish.config.floatx(), copy=False)
+    if mode == "tf":
+        x /= 127.5
+        x -= 1.0
+        return x
+    ndim = x.ndim
+    shape = _channel_shape(ndim, data_format)
+    if mode == "torch":
+        x /= 255.0
+        mean, std = _TORCH_MEAN, _TORCH_STD
+    else:
+        # NOTE: the flip is a view, so the in-place updates below still write into the caller's
+        # array, as Keras's do.
+        x = _flip_channels(x, ndim, data_format)
+        mean, std = _CAFFE_MEAN, None
+    x -= np.asarray(mean, x.dtype).reshape(shape)
+    if std is not None:
+        x /= np.asarray(std, x.dtype).reshape(shape)
+    return x
+
+
+def _preprocess_tensor_input(x, data_format, mode):
+    # Tensors take the same arithmetic without in-place updates.
+    if mode == "tf":
+        return x / 127.5 - 1.0
+    ndim = len(x.shape)
+    shape = _channel_shape(ndim, data_format)
+    dtype = np.dtype(str(getattr(x, "dtype", kerasish.config.floatx())))
+    if mode == "torch":
+        x = x / 255.0
+        mean, std = _TORCH_MEAN, _TORCH_STD
+    else:
+        x = _flip_channels(x, ndim, data_format)
+        mean, std = _CAFFE_MEAN, None
+    x = x - np.asarray(mean, dtype).reshape(shape)
+    if std is not None:
+        x = x / np.asarray(std, dtype).reshape(shape)
+    return x
+
+
+def _class_index():
+    global CLASS_INDEX
+    if CLASS_INDEX is None:
+        with open(CLASS_INDEX_FILE, encoding="utf-8") as f:
+            CLASS_INDEX = json.load(f)
+    return CLASS_INDEX
+
+
+def decode_predictions(preds, top=5):
+    """Decodes the prediction of an ImageNet model.
+
+    Returns one list per sample of the ``top`` guesses, best first, each a tuple
+    ``(class_name, class_description, score)``.
+
+    >>> decode_predictions(np.eye(1000)[[1]], top=1)
+    [[('n01443537', 'goldfish', np.float64(1.0))]]
+    """
+    preds = np.asarray(preds)
+    if len(preds.shape) != 2 or preds.shape[1] != 1000:
+        raise ValueError("`decode_predictions` expects a batch of predictions (i.e. a 2D array "
+                         f"of shape (samples, 1000)). Received array with shape: {preds.shape}")
+    index = _class_index()
+    results = []
+    for pred in preds:
+        top_indices = pred.argsort()[-top:][::-1]
+        result = [tuple(index[str(i)]) + (pred[i],) for i in top_indices]
+        result.sort(key=lambda r: r[2], reverse=True)
+        results.append(result)
+    return results
+
+
+def _check_given_shape(input_shape, min_size, data_format, weights):
+    """The rank, channel and minimum-size checks of a user-given ``input_shape``."""
+    if len(input_shape) != 3:
+        raise ValueError("`input_shape` must be a tuple of three integers.")
+    channels_first = data_format == "channels_first"
+    channels = input_shape[0] if channels_first else input_shape[-1]
+    if channels != 3 and weights == "imagenet":
+        raise ValueError(f"The input must have 3 channels; Received `input_shape={input_shape}`")
+    rows, cols = input_shape[1:] if channels_first else input_shape[:2]
+    if (rows is not None and rows < min_size) or (cols is not None and cols < min_size):
+        raise ValueError(f"Input size must be at least {min_size}x{min_size}; "
+                         f"Received: input_shape={input_shape}")
+
+
+def obtain_input_shape(input_shape, default_size, min_size, data_format, require_flatten,
+                       weights=None):
+    """Keras's input-shape rule of the ImageNet models: default, validate or complete it.
+
+    >>> obtain_input_shape(None, 299, 75, "channels_last", require_flatten=False)
+    (None, None, 3)
+    """
+    channels_first = data_format == "channels_first"
+    if weights != "imagenet" and input_shape and len(input_shape) == 3:
+        channels = input_shape[0] if channels_first else input_shape[-1]
+        if channels not in {1, 3}:
+            warnings.warn("This model usually expects 1 or 3 input channels. However, it was "
+                          f"passed an input_shape with {channels} input channels.", stacklevel=2)
+        default_shape = ((channels, default_size, default_size) if channels_first
+                         else (default_size, default_size, channels))
+    else:
+        default_shape = (3, default_size, default_size) if channels_first else (
+            default_size, default_size, 3)
+    if weights == "imagenet" and require_flatten:
+        if input_shape is not None and tuple(input_shape) != default_shape:
+            # NOTE: two spaces after the period, as in Keras's text.
+            raise ValueError("When setting `include_top=True` and loading `imagenet` weights, "
+                             f"`input_shape` should be {default_shape}.  "
+                             f"Received: input_shape={input_shape}")
+        return default_shape
+    if input_shape:
+        _check_given_shape(input_shape, min_size, data_format, weights)
+    elif require_flatten:
+        input_shape = default_shape
+    else:
+        input_shape = (3, None, None) if channels_first else (None, None, 3)
+    if require_flatten and None in input_shape:
+        raise ValueError("If `include_top` is True, you should specify a static `input_shape`. "
+                         f"Received: input_shape={input_shape}")
+    return input_shape
+
+
+def validate_activation(classifier_activation, weights):
+    """Pretrained weights allow only ``None`` or ``"softmax"`` as the classifier's activation.
+
+    >>> validate_activation("relu", None)  # random weights: anything goes
+    """
+    if weights is None:
+        return
+    activation = kerasish.activations.get(classifier_activation)
+    if activation not in {kerasish.activations.get("softmax"), kerasish.activations.get(None)}:
+        raise ValueError("Only `None` and `softmax` activations are allowed for the "
+                         "`classifier_activation` argument when using pretrained weights, with "
+                         f"`include_top=True`; Received: classifier_activation={activation}")
