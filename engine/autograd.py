@@ -13,6 +13,8 @@ import numpy as np
 
 from . import backend
 
+Tensor = None  # engine.tensor.Tensor, set there (it imports this module)
+
 _state = threading.local()
 
 
@@ -108,22 +110,29 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor
-
-        xp, arrays = _unwrap(inputs, cls.__name__)
+        # NOTE: the hot path of every op: host arrays and Tensors over them need no
+        # conversion; anything else (numbers, lists, CuPy, mixed devices) goes through _unwrap.
+        arrays, device_of = [], backend.device_of
+        for x in inputs:
+            a = x.data if isinstance(x, Tensor) else x
+            if a is not None and (type(a) is not np.ndarray or device_of(a) != "cpu"):
+                xp, arrays = _unwrap(inputs, cls.__name__)
+                break
+            arrays.append(a)
+        else:
+            xp = np
         fn = cls()
-        record = is_grad_enabled() and any(
-            isinstance(x, Tensor) and x.requires_grad for x in inputs
-        )
-        fn.needs_input_grad = tuple(
-            isinstance(x, Tensor) and x.requires_grad for x in inputs
-        )
+        if getattr(_state, "grad_enabled", True):
+            needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+        else:  # no_grad: nothing is recorded, and fat ops can skip saving for backward
+            needs = (False,) * len(inputs)
+        fn.needs_input_grad = needs
         y = fn.forward(xp, *arrays, **params)
         out = Tensor._wrap(y)
-        if record:
-            fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            out.requires_grad = y.dtype.kind in "fc"
-            out._node = fn if out.requires_grad else None
+        if True in needs and y.dtype.kind in "fc":
+            fn.parents = tuple([x if isinstance(x, Tensor) else None for x in inputs])
+            out._requires_grad = True
+            out._node = fn
         return out
 
 

@@ -180,6 +180,9 @@ class Tensor:
         return getitem(self, key)
 
 
+autograd.Tensor = Tensor  # Function.apply's isinstance checks, without an import per call
+
+
 def _binary(name, reflected=False):
     def method(self, other):
         from . import ops

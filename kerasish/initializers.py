@@ -109,8 +109,15 @@ class TruncatedNormal(RandomNormal):
 
 
 class VarianceScaling(_Seeded):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
+        if input_axes is not None or output_axes is not None:
+            # NOTE: Keras 3.15 writes these (EinsumDense fans); None is the only value kerasish
+            # layers need.
+            raise ValueError("VarianceScaling supports only input_axes=None and "
+                             f"output_axes=None. Received: input_axes={input_axes}, "
+                             f"output_axes={output_axes}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"Invalid `mode` argument. Received: mode={mode}")
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
@@ -137,11 +144,12 @@ class VarianceScaling(_Seeded):
 
 
 def _variance_scaling(name, scale, mode, distribution):
-    def init(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+    def init(self, seed=None, input_axes=None, output_axes=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     return type(name, (VarianceScaling,), {
-        "__init__": init, "get_config": lambda self: {"seed": self.seed}})
+        "__init__": init,
+        "get_config": lambda self: {"seed": self.seed, "input_axes": None, "output_axes": None}})
 
 
 GlorotUniform = _variance_scaling("GlorotUniform", 1.0, "fan_avg", "uniform")

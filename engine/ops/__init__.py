@@ -1,10 +1,10 @@
 """Every public op of the engine, named and called like Keras 3's ``keras.ops``."""
 from . import (activation, conv, dropout, elementwise, indexing, linalg, loss, normalization,
-               pooling, reduction, shape)
+               pooling, recurrent, reduction, shape)
 
 # NOTE: listed before the star imports, which rebind names such as `conv` and `dropout`.
 _MODULES = (activation, conv, dropout, elementwise, indexing, linalg, loss, normalization,
-            pooling, reduction, shape)
+            pooling, recurrent, reduction, shape)
 __all__ = sorted({name for m in _MODULES for name in m.__all__})
 
 from .activation import *  # noqa: E402,F401,F403
@@ -16,5 +16,6 @@ from .linalg import *  # noqa: E402,F401,F403
 from .loss import *  # noqa: E402,F401,F403
 from .normalization import *  # noqa: E402,F401,F403
 from .pooling import *  # noqa: E402,F401,F403
+from .recurrent import *  # noqa: E402,F401,F403
 from .reduction import *  # noqa: E402,F401,F403
 from .shape import *  # noqa: E402,F401,F403

@@ -1,15 +1,16 @@
 """Convolutions named and called like ``keras.ops``: conv, depthwise_conv, separable_conv,
 conv_transpose. Channels-last inputs (N, *spatial, C), 1 to 3 spatial dims; kernels in Keras's
-layout ((*K, C_in, C_out), HWIO for 2-D). Each conv is im2col + one GEMM (``_im2col.py``); its
-input gradient is a GEMM + col2im, and conv_transpose is that input gradient run forward.
+layout ((*K, C_in, C_out), HWIO for 2-D). Each conv is im2col + GEMM, a block of rows at a time
+(``_im2col.py``); its input gradient is the conv of the output gradient with the flipped kernel
+(stride 1) or a GEMM + col2im, and conv_transpose is that input gradient run forward. Nothing
+but the inputs is kept for backward: the kernel gradient redoes the im2col.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd import Function
-from ._im2col import (Geometry, col2im, gemm_forward, gemm_grad_cols, gemm_grad_kernel, im2col,
-                      make_geometry)
+from ._im2col import Geometry, conv_forward, conv_grad_input, conv_grad_kernel, make_geometry
 from ._utils import conv_output_length, same_padding, tuple_of
 
 __all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose"]
@@ -124,7 +125,7 @@ def _cast(a, dtype):
 # -- ops ----------------------------------------------------------------------------------------
 
 class Conv(Function):
-    """conv: im2col + one GEMM; groups when C_in is a multiple of the kernel's C_in (Keras)."""
+    """conv: im2col + GEMM; groups when C_in is a multiple of the kernel's C_in (Keras)."""
 
     op = "conv"
 
@@ -145,23 +146,18 @@ class Conv(Function):
         self.g = _conv_geometry(self.op, x, w, wk.shape[:-2], strides, padding, dilation_rate)
         self.dtypes, self.w_shape, self.channels = (x.dtype, w.dtype), w.shape, x.shape[-1]
         dtype = np.result_type(x.dtype, w.dtype)
-        wk = _cast(wk, dtype)
-        cols = im2col(xp, _cast(x, dtype), self.g)
+        wk, x = _cast(wk, dtype), _cast(x, dtype)
         need_x, need_w = self.needs_input_grad
-        self.wk = wk if need_x else None
-        self.cols = cols if need_w else None
-        y = gemm_forward(xp, cols, wk, self.groups)
-        return y.reshape((x.shape[0],) + self.g.out_shape + (wk.shape[-1],))
+        self.wk, self.x = (wk if need_x else None), (x if need_w else None)
+        return conv_forward(xp, x, wk, self.g, self.groups)
 
     def backward(self, xp, gy):
-        gy2 = gy.reshape(-1, gy.shape[-1])
         gx = gw = None
         if self.needs_input_grad[0]:
-            gcols = gemm_grad_cols(xp, gy2, self.wk, self.groups)
-            gx = _cast(col2im(xp, gcols, self.g, self.channels), self.dtypes[0])
+            gx = _cast(conv_grad_input(xp, gy, self.wk, self.g, self.groups), self.dtypes[0])
         if self.needs_input_grad[1]:
             kshape = self.g.kernel + (self.channels // self.groups, gy.shape[-1])
-            gw = gemm_grad_kernel(xp, self.cols, gy2, kshape, self.groups)
+            gw = conv_grad_kernel(xp, self.x, gy, self.g, kshape, self.groups)
             gw = _cast(gw.reshape(self.w_shape), self.dtypes[1])
         return gx, gw
 
@@ -182,7 +178,7 @@ class DepthwiseConv(Conv):
 
 
 class ConvTranspose(Function):
-    """conv_transpose: the input gradient of the adjoint conv (GEMM + col2im); backward is conv."""
+    """conv_transpose: the input gradient of the adjoint conv; backward is that conv."""
 
     def forward(self, xp, x, w, strides=1, padding="valid", output_padding=None,
                 dilation_rate=1):
@@ -197,21 +193,18 @@ class ConvTranspose(Function):
         self.g = _transpose_geometry(op, x, w, strides, padding, output_padding, dilation_rate)
         self.dtypes = x.dtype, w.dtype
         dtype = np.result_type(x.dtype, w.dtype)
-        x2, w = _cast(x, dtype).reshape(-1, x.shape[-1]), _cast(w, dtype)
+        x, w = _cast(x, dtype), _cast(w, dtype)
         need_x, need_w = self.needs_input_grad
-        self.x2 = x2 if need_w else None
-        self.w = w if need_x else None
-        self.x_shape = x.shape
-        return col2im(xp, gemm_grad_cols(xp, x2, w), self.g, w.shape[-2])
+        self.x, self.w = (x if need_w else None), (w if need_x else None)
+        return conv_grad_input(xp, x, w, self.g)
 
     def backward(self, xp, gy):
-        cols = im2col(xp, gy, self.g)
         gx = gw = None
         if self.needs_input_grad[0]:
-            gx = _cast(gemm_forward(xp, cols, self.w).reshape(self.x_shape), self.dtypes[0])
+            gx = _cast(conv_forward(xp, gy, self.w, self.g), self.dtypes[0])
         if self.needs_input_grad[1]:
-            kshape = self.g.kernel + (gy.shape[-1], self.x2.shape[-1])
-            gw = _cast(gemm_grad_kernel(xp, cols, self.x2, kshape), self.dtypes[1])
+            kshape = self.g.kernel + (gy.shape[-1], self.x.shape[-1])
+            gw = _cast(conv_grad_kernel(xp, gy, self.x, self.g, kshape), self.dtypes[1])
         return gx, gw
 
 

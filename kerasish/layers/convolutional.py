@@ -152,7 +152,8 @@ class _SpatialConv(Layer):
 
     def _conv_config(self, head, roles, after_dilation=None):
         """The config in Keras's key order: ``head``, the window arguments, ``after_dilation``,
-        activation, use_bias, every role's initializer, then every role's regularizer."""
+        activation, use_bias, every role's initializer, every role's regularizer, the activity
+        regularizer, then every role's constraint."""
         cfg = {**super().get_config(), **head, "kernel_size": self.kernel_size,
                "strides": self.strides, "padding": self.padding,
                "data_format": self.data_format, "dilation_rate": self.dilation_rate,
@@ -161,6 +162,9 @@ class _SpatialConv(Layer):
         for kind, module in (("initializer", initializers), ("regularizer", regularizers)):
             for role in roles:
                 cfg[f"{role}_{kind}"] = module.serialize(getattr(self, f"{role}_{kind}"))
+        cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        for role in roles:  # NOTE: no constraints module yet: objects are kept as they are
+            cfg[f"{role}_constraint"] = getattr(self, f"{role}_constraint")
         return cfg
 
 

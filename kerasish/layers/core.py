@@ -24,8 +24,12 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        for arg, value in (("lora_rank", lora_rank), ("quantization_config", quantization_config)):
+            if value is not None:
+                raise ValueError(f"Dense does not support `{arg}` in kerasish yet. "
+                                 f"Received: {arg}={value}")
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units}")
@@ -36,6 +40,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -43,10 +49,12 @@ class Dense(Layer):
         in_dim = input_shape[-1]
         self.kernel = self.add_weight(shape=(in_dim, self.units), name="kernel",
                                       initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = self.add_weight(shape=(self.units,), name="bias",
                                     initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
     def call(self, inputs):
@@ -64,7 +72,9 @@ class Dense(Layer):
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": self.kernel_constraint,
+                "bias_constraint": self.bias_constraint, "quantization_config": None}
 
 
 # -- helpers shared by the layers below ------------------------------------------------------

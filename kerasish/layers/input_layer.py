@@ -10,8 +10,11 @@ class InputLayer(Layer):
     """The layer behind ``Input()``: owns the graph's input KerasTensor."""
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, optional=False, name=None, **kwargs):
+                 input_tensor=None, optional=False, name=None, ragged=False, **kwargs):
         kwargs.pop("input_shape", None)
+        if ragged:
+            raise ValueError(f"Ragged inputs are not supported by kerasish. Received: "
+                             f"ragged={ragged}")
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name, dtype=dtype, **kwargs)
@@ -44,7 +47,7 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": self.batch_shape, "dtype": self.dtype, "sparse": self.sparse,
-                "name": self.name}
+                "ragged": False, "name": self.name, "optional": self.optional}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,

@@ -46,6 +46,27 @@ def _call_signature(cls):
     return cached
 
 
+def dtype_name(dtype):
+    """A layer's dtype from a name, a NumPy dtype or a dtype-policy config (Keras 3's
+    ``DTypePolicy`` dict, tf.keras 2's ``Policy`` dict); None gives ``floatx()``."""
+    if isinstance(dtype, dict):
+        dtype = (dtype.get("config") or {}).get("name")
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        # NOTE: mixed policies keep float32 variables; kerasish computes in float32 too.
+        dtype = "float32"
+    return np.dtype(dtype or config.floatx()).name
+
+
+def serialize_dtype_policy(dtype):
+    """The ``"dtype"`` entry of a Keras 3 layer config.
+
+    >>> serialize_dtype_policy("float32")["class_name"]
+    'DTypePolicy'
+    """
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
+            "registered_name": None}
+
+
 class Layer:
     """Base class of layers.
 
@@ -82,7 +103,7 @@ class Layer:
         object.__setattr__(self, "_layers", [])
         self.name = name or utils.unique_name(utils.to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = np.dtype(dtype or config.floatx()).name
+        self.dtype = dtype_name(dtype)
         self.built = False
         self._trainable_variables = []
         self._non_trainable_variables = []
@@ -363,7 +384,8 @@ class Layer:
 
     # -- config ------------------------------------------------------------------------------
     def get_config(self):
-        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        cfg = {"name": self.name, "trainable": self.trainable,
+               "dtype": serialize_dtype_policy(self.dtype)}
         if self.activity_regularizer is not None:
             cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:

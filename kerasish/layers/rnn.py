@@ -135,20 +135,36 @@ class RNN(Layer):
                              f"{(batch, steps)}. Received: mask.shape={tuple(mask.shape)}")
         return mask if mask.dtype == np.bool_ else ops.not_equal(mask, 0)
 
-    def _stepper(self, sequences, states, training):
-        """(projected inputs or the sequence itself, step function)."""
+    def _stepper(self, sequences, states, mask, training):
+        """(projected inputs or the sequence itself, step function, None), or (None, None,
+        (output, states)) when the cell ran the whole loop as one fused op."""
         cell = self.cell
         if isinstance(cell, _Cell) and type(cell).call is _Cell.call:
             step_input = ops.getitem(sequences, (slice(None), 0))
             dp, rec = cell._dropout_masks(step_input, states[0], training)
+            fused = None if rec is not None else cell._sequence(
+                sequences, dp, states, mask, self.go_backwards, self.return_sequences)
+            if fused is not None:
+                return None, None, fused
             # NOTE: one matmul for every step's input projection, before the loop.
-            return cell._project(sequences, dp), lambda x, s: cell._step(x, s, rec)
+            return cell._project(sequences, dp), lambda x, s: cell._step(x, s, rec), None
 
         def step(x, s):
             out, new = cell(x, s, training=training)
             return out, list(new) if isinstance(new, (list, tuple)) else [new]
 
-        return sequences, step
+        return sequences, step, None
+
+    def _masked_output(self, output, mask):
+        """The fused loop's h as the generic loop outputs it: zeros before a row's first valid
+        step (at every masked step with ``zero_output_for_mask``), else h."""
+        if mask is None:
+            return output
+        xp = backend.get_array_module(mask.data)
+        m = mask.data[:, ::-1] if self.go_backwards else mask.data  # into processing order
+        valid = m if self.zero_output_for_mask else xp.cumsum(m, axis=1) > 0
+        valid = valid[:, :, None] if self.return_sequences else valid[:, -1:]
+        return ops.where(Tensor(valid), output, xp.zeros((), dtype=output.dtype))
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         batch, steps = sequences.shape[0], sequences.shape[1]
@@ -157,7 +173,11 @@ class RNN(Layer):
                              f"sequences.shape={tuple(sequences.shape)}")
         states = self._initial_states(batch, initial_state)
         mask = self._standardize_mask(mask, batch, steps)
-        xs, step = self._stepper(sequences, states, training)
+        xs, step, fused = self._stepper(sequences, states, mask, training)
+        if fused is not None:  # the whole loop ran as one op (the standard LSTM)
+            output, states = fused
+            output = self._masked_output(output, mask)
+            return [output] + list(states) if self.return_state else output
         step_inputs = _time_slices(xs)
         outputs, prev, zeros = [], None, None
         for t in (reversed(range(steps)) if self.go_backwards else range(steps)):

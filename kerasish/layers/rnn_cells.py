@@ -32,6 +32,16 @@ def _split(x, n):
     return ops.split(x, n, axis=-1)
 
 
+def _matmul(x, kernel):
+    """``x @ kernel``; a (batch, time, in) ``x`` goes as one 2-D GEMM, so that its backward
+    is one GEMM too rather than one per batch row."""
+    if x.ndim != 3:
+        return ops.matmul(x, kernel)
+    batch, steps, n = x.shape
+    y = ops.matmul(ops.reshape(x, (batch * steps, n)), kernel)
+    return ops.reshape(y, (batch, steps, kernel.shape[-1]))
+
+
 class _Cell(Layer):
     """What the built-in cells share: arguments, weights, dropout masks and config.
 
@@ -119,19 +129,24 @@ class _Cell(Layer):
         return dp, rec
 
     # computation ------------------------------------------------------------------------------
-    def _project(self, x, dp_masks):
+    def _sequence(self, x, dp_masks, states, mask, go_backwards, return_sequences):
+        """The whole time loop as one fused op: (output, final states), or None (the default:
+        the RNN layer loops over ``_step``)."""
+        return None
+
+    def _project(self, x, dp_masks, with_bias=True):
         """``x @ kernel + input bias`` for a step (B, in) or a whole sequence (B, T, in)."""
         if dp_masks is None:
-            y = ops.matmul(x, self.kernel)
+            y = _matmul(x, self.kernel)
         else:
             masks = [ops.expand_dims(m, 1) if x.ndim == 3 else m for m in dp_masks]
             if len(masks) == 1:
-                y = ops.matmul(ops.multiply(x, masks[0]), self.kernel)
+                y = _matmul(ops.multiply(x, masks[0]), self.kernel)
             else:
                 kernels = _split(self.kernel, len(masks))
-                y = ops.concatenate([ops.matmul(ops.multiply(x, m), k)
+                y = ops.concatenate([_matmul(ops.multiply(x, m), k)
                                      for m, k in zip(masks, kernels)], axis=-1)
-        bias = self._input_bias()
+        bias = self._input_bias() if with_bias else None
         return y if bias is None else ops.add(y, bias)
 
     def _recurrent(self, h, rec_masks, kernel=None):
@@ -233,6 +248,21 @@ class LSTMCell(_Cell):
                                    init((2 * units,), dtype=dtype)]).astype(dtype)
 
         return bias_initializer
+
+    def _sequence(self, x, dp_masks, states, mask, go_backwards, return_sequences):
+        """The standard tanh / sigmoid LSTM (Keras's cuDNN case) runs as ONE fused op
+        (ops.lstm_sequence, which adds the bias); other LSTMs loop over ``_step``."""
+        if type(self)._step is not LSTMCell._step or self.activation is not activations.tanh \
+                or self.recurrent_activation is not activations.sigmoid:
+            return None
+        y = ops.lstm_sequence(self._project(x, dp_masks, with_bias=False),
+                              self.recurrent_kernel, states[0], states[1], bias=self.bias,
+                              mask=mask, go_backwards=go_backwards,
+                              return_sequences=return_sequences)
+        u, every = self.units, slice(None)
+        last = ops.getitem(y, (every, -1)) if return_sequences else y
+        h, c = ops.getitem(last, (every, slice(0, u))), ops.getitem(last, (every, slice(u, None)))
+        return (ops.getitem(y, (every, every, slice(0, u))) if return_sequences else h), [h, c]
 
     def _step(self, xw, states, rec_masks):
         h_prev, c_prev = states

@@ -204,10 +204,16 @@ class Bidirectional(Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        nested = config["layer"]
+        build_config = nested.get("build_config") if isinstance(nested, dict) else None
         config["layer"] = deserialize_layer(config["layer"])
         if config.get("backward_layer") is not None:
             config["backward_layer"] = deserialize_layer(config["backward_layer"])
-        return cls(**config)
+        layer = cls(**config)
+        if build_config and build_config.get("input_shape"):
+            # NOTE: the copies made in __init__ are unbuilt; built ones were saved built.
+            layer._maybe_build(tuple(build_config["input_shape"]))
+        return layer
 
 
 __all__ = ["Bidirectional", "TimeDistributed"]

@@ -199,4 +199,15 @@ class Functional(Model):
         return None
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        """Keras's functional config: ``name``, ``trainable``, ``layers`` (each with its
+        ``inbound_nodes``), ``input_layers``, ``output_layers`` (KERAS_FILES.md)."""
+        from ..saving.functional_config import functional_get_config
+
+        return functional_get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model rebuilt from ``get_config()`` (Keras 3's or tf.keras 2's dialect)."""
+        from ..saving.functional_config import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects=custom_objects)

@@ -1,6 +1,8 @@
 """Model: ``Model(inputs, outputs)`` builds a Functional model; subclasses define ``call``."""
 from __future__ import annotations
 
+import json
+
 from ..layers.layer import Layer
 from ..trainer import Trainer
 
@@ -68,3 +70,93 @@ class Model(Trainer, Layer):
         from ..saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the whole model: ``.keras`` (Keras 3 archive) or ``.h5`` (legacy HDF5).
+
+        >>> model.save("model.keras")
+        """
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def get_compile_config(self):
+        """The arguments ``compile`` was given, serialized as Keras writes them ({} if the
+        model is not compiled)."""
+        from ..saving.keras_archive import get_compile_config
+
+        return get_compile_config(self)
+
+    def compile_from_config(self, config):
+        """Compiles the model from ``get_compile_config()``'s dict and builds the optimizer."""
+        from ..saving.keras_archive import compile_from_config
+
+        compile_from_config(self, config)
+
+    # -- configs (kerasish/saving/serialization.py, functional_config.py) -------------------
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config gives a Functional model (Keras's rule); otherwise ``cls(**config)``
+        (a subclassed model whose ``get_config`` holds its constructor arguments)."""
+        if all(key in config for key in ("name", "layers", "input_layers", "output_layers")):
+            from ..saving.functional_config import functional_from_config
+
+            return functional_from_config(cls, config, custom_objects=custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs):
+        """The model as Keras's JSON (``kwargs`` go to ``json.dumps``).
+
+        >>> json.loads(model.to_json())["class_name"]
+        'Functional'
+        """
+        from ..saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model from ``model.to_json()`` (Keras 3's JSON or tf.keras 2's).
+
+    >>> model = model_from_json(model.to_json())
+    """
+    from ..saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(json.loads(json_string), custom_objects=custom_objects)
+
+
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
+                recursive=False, **kwargs):
+    """A new model with the same architecture and fresh weights (from its config).
+
+    Only the default arguments are supported.
+
+    >>> clone = clone_model(model)
+    """
+    from ..layers.core import Lambda
+    from ..saving.serialization import deserialize_keras_object, serialize_keras_object
+
+    given = {"input_tensors": input_tensors, "clone_function": clone_function,
+             "call_function": call_function, **kwargs}
+    unsupported = {k: v for k, v in given.items() if v is not None}
+    if unsupported or recursive:
+        raise NotImplementedError("clone_model supports only its default arguments. "
+                                  f"Received: {unsupported or {'recursive': recursive}}")
+    config = serialize_keras_object(model)
+    config.pop("compile_config", None)
+    # NOTE: the functions of Lambda layers come from the model in memory, not from code.
+    functions = {}
+    for layer in _all_layers(model):
+        if isinstance(layer, Lambda):
+            functions[layer.name] = layer.function
+            functions[getattr(layer.function, "__name__", "")] = layer.function
+    return deserialize_keras_object(config, custom_objects=functions, safe_mode=False)
+
+
+def _all_layers(model):
+    stack, out = list(model._layers), []
+    while stack:
+        layer = stack.pop()
+        out.append(layer)
+        stack.extend(layer._layers)
+    return out

@@ -137,7 +137,45 @@ class Sequential(Model):
         return self._functional.output_shape
 
     def get_config(self):
-        from ..saving.serialization import serialize_layer
+        """Keras 3's Sequential config: name, trainable, dtype, layers (its InputLayer first,
+        once built) and build_input_shape."""
+        from ..layers.layer import serialize_dtype_policy
+        from ..saving.serialization import serialize_keras_object
 
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [serialize_layer(layer) for layer in self._stack]}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": serialize_dtype_policy(self.dtype),
+                  "layers": [serialize_keras_object(layer) for layer in self._stack]}
+        if self._functional is not None:
+            config["build_input_shape"] = self._stack[0].batch_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A Sequential model from ``get_config()``: Keras 3's dict, tf.keras 2's (an InputLayer
+        with ``batch_input_shape``, or that key on the first layer), or a bare layer list."""
+        from ..saving.serialization import deserialization_scope, deserialize_keras_object
+
+        if isinstance(config, list):  # Keras 1's config: the layer list itself
+            config = {"layers": config}
+        layer_configs = config["layers"]
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        with deserialization_scope(custom_objects, True):
+            for index, layer_config in enumerate(layer_configs):
+                batch_shape = (layer_config.get("config") or {}).get("batch_input_shape")
+                if index == 0 and batch_shape and layer_config["class_name"] != "InputLayer":
+                    # NOTE: tf.keras 2 names the input it makes "<first layer>_input".
+                    name = layer_config["config"].get("name")
+                    model.add(InputLayer(batch_shape=batch_shape, dtype=_dtype_of(layer_config),
+                                         name=f"{name}_input" if name else None), rebuild=False)
+                model.add(deserialize_keras_object(layer_config), rebuild=False)
+        model._maybe_rebuild()
+        build_input_shape = config.get("build_input_shape")
+        if model._functional is None and isinstance(build_input_shape, (list, tuple)):
+            model.build(tuple(build_input_shape))
+        return model
+
+
+def _dtype_of(layer_config):
+    from ..layers.layer import dtype_name
+
+    return dtype_name(layer_config["config"].get("dtype"))

@@ -18,6 +18,32 @@ def cast(value, variable):
     return variable.dtype.type(value)
 
 
+_CHUNK = 1 << 17  # elements: a chunk of each of an update's arrays fits in L2/L3 together
+_buffers = {}
+
+
+def in_chunks(*arrays, scratch=1):
+    """Yields ``(views, buffers)``: the same slice of every (flattened) array and ``scratch``
+    buffers of the slice's size, slice after slice, for updates written with ``out=``.
+
+    NOTE: running an update's ufuncs chunk by chunk keeps its arrays in cache between them
+    and allocates no full-size temporaries; the arithmetic is unchanged. Arrays that are not
+    C-contiguous, or on a GPU, come whole with fresh buffers.
+    """
+    first = arrays[0]
+    xp = backend.get_array_module(first)
+    if xp is not np or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays, [xp.empty_like(first) for _ in range(scratch)]
+        return
+    key = (first.dtype, scratch)
+    if key not in _buffers:
+        _buffers[key] = [np.empty(_CHUNK, first.dtype) for _ in range(scratch)]
+    flat, size = [a.reshape(-1) for a in arrays], first.size
+    for lo in range(0, size, _CHUNK):
+        hi = min(lo + _CHUNK, size)
+        yield [a[lo:hi] for a in flat], [b[:hi - lo] for b in _buffers[key]]
+
+
 def as_gradient(grad, variable):
     """The gradient as an xp array on the variable's device, in its dtype and shape."""
     grad = backend.to_device(raw(grad), variable.device).astype(variable.dtype, copy=False)

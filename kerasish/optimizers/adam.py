@@ -6,7 +6,7 @@ import numpy as np
 from engine import backend
 
 from ..config import floatx
-from ._gradients import cast
+from ._gradients import cast, in_chunks
 from .base_optimizer import Optimizer
 
 
@@ -53,14 +53,28 @@ class Adam(Optimizer):
         beta_2_power = cast(self.beta_2, variable) ** t
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         i = self._get_variable_index(variable)
-        m, v = self._momentums[i].data, self._velocities[i].data
-        m += (gradient - m) * (1 - self.beta_1)
-        v += (xp.square(gradient) - v) * (1 - self.beta_2)
+        arrays = [variable.data, gradient, self._momentums[i].data, self._velocities[i].data]
         if self.amsgrad:
-            v_hat = self._velocity_hats[i].data
-            xp.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        variable.data -= (m * alpha) / (xp.sqrt(v) + self.epsilon)
+            arrays.append(self._velocity_hats[i].data)
+        b1, b2, eps = 1 - self.beta_1, 1 - self.beta_2, self.epsilon
+        # NOTE: in place and in chunks (in_chunks), the same arithmetic as
+        # m += (g - m) * b1; v += (g**2 - v) * b2; w -= (m * alpha) / (sqrt(v) + eps).
+        for (w, g, m, v, *v_hat), (t, t2) in in_chunks(*arrays, scratch=2):
+            xp.subtract(g, m, out=t)
+            t *= b1
+            m += t
+            xp.square(g, out=t)
+            t -= v
+            t *= b2
+            v += t
+            if v_hat:
+                xp.maximum(v_hat[0], v, out=v_hat[0])
+                v = v_hat[0]
+            xp.sqrt(v, out=t)
+            t += eps
+            xp.multiply(m, alpha, out=t2)
+            t2 /= t
+            w -= t2
 
     def get_config(self):
         config = super().get_config()

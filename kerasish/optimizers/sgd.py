@@ -1,7 +1,9 @@
 """Gradient descent with optional (Nesterov) momentum."""
 from __future__ import annotations
 
-from ._gradients import cast
+from engine import backend
+
+from ._gradients import cast, in_chunks
 from .base_optimizer import Optimizer
 
 
@@ -41,17 +43,21 @@ class SGD(Optimizer):
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def update_step(self, gradient, variable, learning_rate):
+        xp = backend.get_array_module(variable.data)
         lr = cast(learning_rate, variable)
         if self.momentum == 0:
-            variable.data -= gradient * lr
+            for (w, g), (t,) in in_chunks(variable.data, gradient):
+                w -= xp.multiply(g, lr, out=t)
             return
-        m = self.momentums[self._get_variable_index(variable)]
+        m = self.momentums[self._get_variable_index(variable)].data
         momentum = cast(self.momentum, variable)
-        m.data[...] = m.data * momentum - gradient * lr
-        if self.nesterov:
-            variable.data += m.data * momentum - gradient * lr
-        else:
-            variable.data += m.data
+        for (w, g, m_), (t, t2) in in_chunks(variable.data, gradient, m, scratch=2):
+            m_ *= momentum  # m = m * momentum - g * lr
+            m_ -= xp.multiply(g, lr, out=t)
+            if self.nesterov:  # w += m * momentum - g * lr
+                w += xp.subtract(xp.multiply(m_, momentum, out=t2), t, out=t2)
+            else:
+                w += m_
 
     def get_config(self):
         config = super().get_config()

@@ -16,9 +16,11 @@ Layout (see /work/shared/KERAS_FILES.md, "Keras 3 weights HDF5"):
   own; an object is written only at the first path that reaches it.
 
 Loading walks the model the same way and reads each object's group by path. Errors are
-collected and reported in Keras's "A total of N objects could not be loaded" frame; with
-``skip_mismatch=True`` that text is a warning. Unlike Keras, a failed load assigns nothing:
-every value is checked before the first one is written. Loading only reads arrays with h5py.
+collected and reported in Keras's "A total of N objects could not be loaded" frame, followed by
+the listing of what did not map (``weights_report``); with ``skip_mismatch=True`` that text is
+a warning. Unlike Keras, a failed load assigns nothing: every value is checked before the first
+one is written. A broken file (a missing ``vars/<i>``, a group or text where a dataset of
+numbers belongs, unreadable bytes) is a ValueError naming the file. Loading only reads arrays.
 """
 from __future__ import annotations
 
@@ -30,11 +32,27 @@ import numpy as np
 from .. import utils
 from .atomic import atomic_write
 from .legacy_h5 import _UNBUILT_MESSAGE, _h5py
+from .weights_report import (Row, WeightsFileError, assign_all, check_dataset, compare,
+                             file_error, group_entries, group_label, listing, open_h5, plural,
+                             read_array, reading, source_name, unreached_vars_rows)
 
 _SAVE_UNBUILT_MESSAGE = (
     "You are saving a model that has not yet been built. Try building the model first by "
     "calling it on some data or by using `build()`."
 )
+_NEVER_BUILT = (
+    "Layer '{name}' was never built and thus it doesn't have any variables. However the weights "
+    "file lists {count} variables for this layer.\n"
+    "In most cases, this error indicates that either:\n\n"
+    "1. The layer is owned by a parent layer that implements a `build()` method, but calling "
+    "the parent's `build()` method did NOT create the state of the child layer '{name}'. A "
+    "`build()` method must create ALL state for the layer, including the state of any children "
+    "layers.\n\n"
+    "2. You need to implement the `def build_from_config(self, config)` method on layer "
+    "'{name}', to specify how to rebuild it during loading. In this case, you might also want "
+    "to implement the method that generates the build config at saving time, `def "
+    "get_build_config(self)`. The method `build_from_config()` is meant to create the state of "
+    "the layer (i.e. its variables) upon deserialization.")
 # Attributes of Sequential that only mirror its `layers` (Keras skips `_functional` too).
 _SEQUENTIAL_SKIP = frozenset({"_functional", "_stack"})
 
@@ -148,7 +166,10 @@ def _save_state(f, obj, path, visited):
 
 def save_weights_to_h5_group(f, model):
     """Writes ``model``'s state (layers and, when compiled, optimizer) into the open HDF5
-    file or group ``f`` in Keras 3's layout."""
+    file or group ``f`` in Keras 3's layout.
+
+    >>> save_weights_to_h5_group(f, model)
+    """
     _save_state(f, model, "", set())
 
 
@@ -196,61 +217,80 @@ def _vars_group(f, path):
     return None
 
 
+def _dataset(vars_group, key):
+    """``vars_group[key]`` checked: a dataset of numbers, or of bfloat16 (2-byte) values."""
+    obj = vars_group[key]
+    if isinstance(obj, _h5py().Dataset) and obj.dtype.itemsize == 2 and \
+            obj.attrs.get("dtype") in ("bfloat16", b"bfloat16"):
+        return obj
+    return check_dataset(obj, f"variable '{key}'")
+
+
 def _read_dataset(dataset):
-    value = np.asarray(dataset[()])
+    value = read_array(dataset)
     if dataset.attrs.get("dtype") in ("bfloat16", b"bfloat16") and value.dtype.itemsize == 2:
         # NOTE: bfloat16 is the top half of a float32, so widening is exact.
         value = (value.view("<u2").astype(np.uint32) << 16).view(np.float32)
     return value
 
 
-def _check_shape(variable, value):
-    if tuple(value.shape) != tuple(variable.shape):
-        raise ValueError(
-            "The shape of the target variable and the shape of the target value in "
-            "`variable.assign(value)` must match. "
-            f"variable.shape={tuple(variable.shape)}, Received: value.shape={tuple(value.shape)}. "
-            f"Target variable: {variable!r}")
+class _Mismatch(ValueError):
+    """Keras's error text for one object, with the row that the listing shows for it."""
+
+    def __init__(self, message, row):
+        super().__init__(message)
+        self.row = row
 
 
-def _read_values(vars_group, variables):
-    values = []
+def _label(obj):
+    return (f"{type(obj).__name__} '{getattr(obj, 'name', '?')}' "
+            f"({plural(len(_own_variables(obj)), 'variable')})")
+
+
+def _read_values(vars_group, obj, variables):
+    """(variable, dataset) pairs for ``vars/0``, ``vars/1``, ...; every shape is checked and
+    all the mismatches go into the listing's row, Keras's text names the first."""
+    pairs, bad = [], []
     for i, variable in enumerate(variables):
         if str(i) not in vars_group:
-            raise ValueError(f"The weights file has no dataset '{i}' in {vars_group.name}. "
-                             f"Received: keys={sorted(vars_group.keys())}")
-        value = _read_dataset(vars_group[str(i)])
-        _check_shape(variable, value)
-        values.append(value)
-    return list(zip(variables, values))
+            raise file_error(vars_group, f"{vars_group.name} holds {len(vars_group)} entries "
+                             f"but no dataset '{i}'. Received: keys={sorted(vars_group.keys())}")
+        dataset = _dataset(vars_group, str(i))
+        (bad if tuple(dataset.shape) != tuple(variable.shape) else pairs).append(
+            (variable, dataset))
+    if bad:
+        variable, dataset = bad[0]
+        details = [f"{v.path} {tuple(v.shape)} vs {d.name.lstrip('/')} {tuple(d.shape)}"
+                   for v, d in bad]
+        raise _Mismatch(
+            "The shape of the target variable and the shape of the target value in "
+            "`variable.assign(value)` must match. "
+            f"variable.shape={tuple(variable.shape)}, Received: "
+            f"value.shape={tuple(dataset.shape)}. Target variable: {variable!r}",
+            Row(_label(obj), group_label(vars_group), "shape mismatch", details))
+    return pairs
 
 
-def _read_layer(vars_group, layer):
+def _read_layer(vars_group, layer, path):
     variables = _own_variables(layer)
     count = 0 if vars_group is None else len(vars_group.keys())
     if count != len(variables):
+        if vars_group is None:
+            row = Row(_label(layer), f"(nothing at {path + '/' if path else ''}vars)",
+                      f"missing from the file; expected: {[v.name for v in variables]}")
+        else:
+            row = Row(_label(layer), group_label(vars_group), *compare(
+                [(v.path, tuple(v.shape)) for v in variables], group_entries(vars_group),
+                noun="variable"))
         if not variables and not layer.built:
-            raise ValueError(
-                f"Layer '{layer.name}' was never built and thus it doesn't have any variables. "
-                f"However the weights file lists {count} variables for this layer.\n"
-                "In most cases, this error indicates that either:\n\n"
-                "1. The layer is owned by a parent layer that implements a `build()` method, "
-                "but calling the parent's `build()` method did NOT create the state of the "
-                f"child layer '{layer.name}'. A `build()` method must create ALL state for the "
-                "layer, including the state of any children layers.\n\n"
-                "2. You need to implement the `def build_from_config(self, config)` method on "
-                f"layer '{layer.name}', to specify how to rebuild it during loading. In this "
-                "case, you might also want to implement the method that generates the build "
-                "config at saving time, `def get_build_config(self)`. The method "
-                "`build_from_config()` is meant to create the state of the layer (i.e. its "
-                "variables) upon deserialization.")
-        raise ValueError(
+            raise _Mismatch(_NEVER_BUILT.format(name=layer.name, count=count), row)
+        raise _Mismatch(
             f"Layer '{layer.name}' expected {len(variables)} variables, but received {count} "
-            f"variables during loading. Expected: {[v.name for v in variables]}")
-    return _read_values(vars_group, variables) if variables else []
+            f"variables during loading. Expected: {[v.name for v in variables]}", row)
+    return _read_values(vars_group, layer, variables) if variables else []
 
 
-def _read_optimizer(vars_group, optimizer):
+def _read_optimizer(vars_group, optimizer, path=None):
     """Keras's rule: a count mismatch (e.g. an optimizer not built yet) warns and skips."""
     variables = _own_variables(optimizer)
     count = 0 if vars_group is None else len(vars_group.keys())
@@ -262,7 +302,7 @@ def _read_optimizer(vars_group, optimizer):
             msg += "This is likely because the optimizer has not been called/built yet."
         warnings.warn(msg, stacklevel=4)
         return []
-    return _read_values(vars_group, variables)
+    return _read_values(vars_group, optimizer, variables)
 
 
 def load_optimizer_variables(h5group, optimizer):
@@ -271,15 +311,16 @@ def load_optimizer_variables(h5group, optimizer):
 
     >>> load_optimizer_variables(f["optimizer"], model.optimizer)
     """
-    pairs = _read_optimizer(_vars_group(h5group, ""), optimizer)
-    for variable, value in pairs:
-        variable.assign(value)
-    return bool(pairs)
+    with reading(h5group):
+        values = [(v, _read_dataset(d)) for v, d in
+                  _read_optimizer(_vars_group(h5group, ""), optimizer)]
+    assign_all(values)
+    return bool(values)
 
 
 class _LoadState:
     def __init__(self):
-        self.visited, self.active = set(), set()
+        self.visited, self.active, self.seen = set(), set(), set()
         self.pairs, self.errors = {}, {}  # by id(object); errors keep first-failure order
 
 
@@ -293,10 +334,14 @@ def _load_state(f, obj, path, state):
     failed = False
     try:
         vars_group = _vars_group(f, path)
+        if vars_group is not None:
+            state.seen.add(vars_group.name)
         read = _read_optimizer if _is_optimizer(obj) else _read_layer
-        state.pairs[key] = read(vars_group, obj)
+        state.pairs[key] = read(vars_group, obj, path)
+    except WeightsFileError:
+        raise  # a broken file is not a mismatch: no point in collecting more
     except Exception as e:
-        state.errors[key] = (obj, e)
+        state.errors[key] = (obj, e, path)
         failed = True
     errors_before = len(state.errors)
     for child_path, child in _child_objects(obj, path):
@@ -309,32 +354,44 @@ def _load_state(f, obj, path, state):
 
 
 def load_weights_from_h5_group(f, model, skip_mismatch=False):
-    """Loads Keras 3-layout weights from the open HDF5 file or group ``f`` into ``model``."""
-    state = _LoadState()
-    _load_state(f, model, "", state)
-    if state.errors:
-        first_obj, first_error = next(iter(state.errors.values()))
-        msg = (f"A total of {len(state.errors)} objects could not be loaded. Example error "
-               f"message for object {first_obj}:\n\n{first_error}\n\n"
-               "List of objects that could not be loaded:\n"
-               f"{[obj for obj, _ in state.errors.values()]}")
-        if not skip_mismatch:
-            raise ValueError(msg)
-        warnings.warn(msg, stacklevel=3)
-    for pairs in state.pairs.values():
-        for variable, value in pairs:
-            variable.assign(value)
+    """Loads Keras 3-layout weights from the open HDF5 file or group ``f`` into ``model``.
+    Keras's error (or, with ``skip_mismatch``, warning) is followed by the listing of every
+    object that did not load and of the file's groups that no object reached; nothing is
+    assigned when it raises.
+
+    >>> load_weights_from_h5_group(f, model)
+    """
+    with reading(f):
+        state = _LoadState()
+        _load_state(f, model, "", state)
+        if state.errors:
+            first_obj, first_error, _ = next(iter(state.errors.values()))
+            rows = [e.row if isinstance(e, _Mismatch) else
+                    Row(_label(obj), f"{path}/vars" if path else "vars", str(e))
+                    for obj, e, path in state.errors.values()]
+            rows += unreached_vars_rows(f, state.seen)
+            title = f"Objects of the model -> groups of the file {source_name(f)}:"
+            msg = (f"A total of {len(state.errors)} objects could not be loaded. Example error "
+                   f"message for object {first_obj}:\n\n{first_error}\n\n"
+                   "List of objects that could not be loaded:\n"
+                   f"{[e[0] for e in state.errors.values()]}\n\n{listing(title, rows)}")
+            if not skip_mismatch:
+                raise ValueError(msg)
+            warnings.warn(msg, stacklevel=3)
+        values = [(variable, _read_dataset(dataset)) for pairs in state.pairs.values()
+                  for variable, dataset in pairs]
+    assign_all(values)
 
 
 def load_weights_h5(model, filepath, skip_mismatch=False):
-    """Loads a Keras 3 ``.weights.h5`` file (written by Keras 3, tf-keras or kerasish).
+    """Loads a Keras 3 ``.weights.h5`` file (written by Keras 3, tf-keras or kerasish). A file
+    that cannot be read gives a ValueError naming it.
 
     >>> load_weights_h5(model, "model.weights.h5")
     """
     if not getattr(model, "built", False):
         raise ValueError(_UNBUILT_MESSAGE)
-    h5py = _h5py()
-    with h5py.File(filepath, "r") as f:
+    with open_h5(filepath) as f:
         load_weights_from_h5_group(f, model, skip_mismatch=skip_mismatch)
 
 

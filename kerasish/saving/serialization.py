@@ -1,16 +1,184 @@
-"""Layer configs to and from Keras's JSON-able form."""
+"""Keras objects to and from their JSON-able configs: Keras 3's ``serialize_keras_object`` /
+``deserialize_keras_object``, reading tf.keras 2's dialect too.
+
+A config never runs code: classes and functions are looked up among kerasish's own and the
+caller's ``custom_objects``, never imported by the module name a file gives, and a Python lambda
+stored as bytecode is never unmarshalled (``lambda_config.py``).
+"""
 from __future__ import annotations
 
-from ..layers.layer import Layer
+import contextlib
+import threading
+import types
+
+import numpy as np
+
+from engine import Tensor
+
+from .. import activations, initializers, regularizers
+from ..layers.layer import Layer, dtype_name
+from ..symbolic import KerasTensor
+from ..variables import Variable
+from . import lambda_config
+
+_PLAIN = (str, int, float, bool)
+_scope = threading.local()
+
+
+# -- the scope that nested from_config calls see --------------------------------------------
+
+@contextlib.contextmanager
+def deserialization_scope(custom_objects, safe_mode):
+    """The custom objects and safe mode that nested ``from_config`` calls deserialize with
+    (yields them). As with Keras's ``SafeModeScope``, an enclosing scope's safe mode wins.
+
+    >>> with deserialization_scope({"my_fn": abs}, True) as (objects, safe):
+    ...     layer = TimeDistributed.from_config(config)
+    """
+    previous = getattr(_scope, "state", None)
+    objects = {**(previous[0] if previous else {}), **(custom_objects or {})}
+    safe = previous[1] if previous else bool(safe_mode)
+    _scope.state = (objects, safe)
+    try:
+        yield objects, safe
+    finally:
+        _scope.state = previous
+
+
+# -- serialization ----------------------------------------------------------------------------
+
+def _layer_module(obj):
+    """(module, registered_name) Keras writes for a layer or model."""
+    from .. import layers as layers_module
+    from ..models import Functional, Sequential
+
+    cls = type(obj)
+    if cls is Functional:
+        return "keras.src.models.functional", "Functional"
+    if cls is Sequential:
+        return "keras", None
+    if getattr(layers_module, cls.__name__, None) is cls:
+        return "keras.layers", None
+    module = cls.__module__
+    return (None if module == "__main__" else module), cls.__name__
+
+
+def _build_config(layer):
+    from ..layers.input_layer import InputLayer
+    from ..models import Functional, Sequential
+
+    if isinstance(layer, Functional):
+        return {"input_shape": None}
+    if isinstance(layer, Sequential):
+        built = layer._functional is not None
+        return {"input_shape": layer._functional.inputs[0].shape} if built else None
+    if isinstance(layer, InputLayer) or not layer.built or layer._build_shapes is None:
+        return None
+    return {"input_shape": layer._build_shapes}
+
+
+def _serialize_layer_object(layer):
+    module, registered_name = _layer_module(layer)
+    config = serialize_keras_object(layer.get_config())
+    if lambda_config.is_lambda(type(layer)):
+        config = lambda_config.keras_lambda_config(layer, config)
+    out = {"module": module, "class_name": type(layer).__name__, "config": config,
+           "registered_name": registered_name}
+    build_config = _build_config(layer)
+    if build_config is not None:
+        out["build_config"] = serialize_keras_object(build_config)
+    if hasattr(layer, "get_compile_config"):
+        out["compile_config"] = layer.get_compile_config()
+    return out
+
+
+def _serialize_function(fn):
+    from .. import losses, metrics
+
+    if fn in activations._ALL.values():
+        name = activations.serialize(fn)
+        return {"module": "keras.activations", "class_name": "function", "config": name,
+                "registered_name": name}
+    if fn in losses.FUNCTIONS:
+        return losses.serialize(fn)
+    if fn in metrics.FUNCTIONS:
+        return metrics.serialize(fn)
+    if fn.__name__ == "<lambda>":
+        return {"class_name": "__lambda__", "config": {"value": lambda_config.func_dump(fn)}}
+    # NOTE: what Keras 3.15 writes for a plain named function (KERAS_FILES.md, Lambda layers).
+    return {"module": "builtins", "class_name": "function", "config": fn.__name__,
+            "registered_name": "function"}
+
+
+def _serialize_other(obj):
+    from .. import losses, metrics, optimizers
+    from ..optimizers import schedules
+
+    for base, serialize in ((initializers.Initializer, initializers.serialize),
+                            (regularizers.Regularizer, regularizers.serialize),
+                            (optimizers.Optimizer, optimizers.serialize),
+                            (schedules.LearningRateSchedule, schedules.serialize),
+                            (losses.Loss, losses.serialize), (metrics.Metric, metrics.serialize)):
+        if isinstance(obj, base):
+            out = serialize(obj)
+            out["config"] = serialize_keras_object(out["config"])
+            return out
+    if isinstance(obj, types.FunctionType):
+        return _serialize_function(obj)
+    raise TypeError(f"Cannot serialize object {obj} of type {type(obj)}. To be serializable, a "
+                    "class must implement the `get_config()` method.")
+
+
+def serialize_keras_object(obj):
+    """A Keras object as Keras 3's JSON-able ``{"module", "class_name", "config",
+    "registered_name"}`` dict (layers add ``build_config``, models ``compile_config``).
+
+    Plain values, lists, tuples and dicts are serialized item by item.
+
+    >>> serialize_keras_object(Dense(2))["class_name"]
+    'Dense'
+    """
+    if obj is None or isinstance(obj, _PLAIN):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        items = [serialize_keras_object(x) for x in obj]
+        return tuple(items) if isinstance(obj, tuple) else items
+    if isinstance(obj, dict):
+        return {key: serialize_keras_object(value) for key, value in obj.items()}
+    if isinstance(obj, bytes):
+        return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
+    if isinstance(obj, type(Ellipsis)):
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(obj, slice):
+        return {"class_name": "__slice__", "config": {
+            key: serialize_keras_object(getattr(obj, key)) for key in ("start", "stop", "step")}}
+    if isinstance(obj, KerasTensor):
+        history = obj._keras_history
+        history = None if history is None else [history[0].name, history[1], history[2]]
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": obj.shape, "dtype": obj.dtype, "keras_history": history}}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (np.ndarray, Tensor, Variable)):
+        value = np.asarray(obj if isinstance(obj, np.ndarray) else obj.numpy())
+        if value.ndim == 0:
+            return value.item()
+        return {"class_name": "__numpy__", "config": {"value": value.tolist(),
+                                                      "dtype": value.dtype.name}}
+    if isinstance(obj, Layer):
+        return _serialize_layer_object(obj)
+    return _serialize_other(obj)
 
 
 def serialize_layer(layer):
-    return {"module": "keras.layers", "class_name": type(layer).__name__,
-            "config": layer.get_config(), "registered_name": None}
+    """``serialize_keras_object`` of a layer (the form nested layers take in wrapper configs)."""
+    return serialize_keras_object(layer)
 
+
+# -- deserialization: finding classes and functions -------------------------------------------
 
 def _find_layer_class(name):
-    """A Layer subclass by class name (kerasish.layers / models first, then any subclass)."""
+    """A kerasish layer or model class by Keras class name, or None."""
     from .. import layers as layers_module
     from .. import models as models_module
 
@@ -18,18 +186,190 @@ def _find_layer_class(name):
         cls = getattr(module, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
-    stack = [Layer]
-    while stack:
-        cls = stack.pop()
-        if cls.__name__ == name:
-            return cls
-        stack.extend(cls.__subclasses__())
-    raise ValueError(f"Could not locate the layer class '{name}'. Received: class_name={name}")
+    return None
+
+
+def _family(module, class_name):
+    """The kerasish deserializer for a non-layer built-in, chosen by module or by class name."""
+    from .. import losses, metrics, optimizers
+    from ..optimizers import schedules
+
+    families = (
+        ("keras.initializers", initializers._CLASSES, lambda c, o: initializers.get(c)),
+        ("keras.regularizers", regularizers._ALIASES, lambda c, o: regularizers.get(c)),
+        ("keras.optimizers.schedules", schedules._SCHEDULES, schedules.deserialize),
+        ("keras.optimizers", optimizers.ALL_OBJECTS_DICT, optimizers.deserialize),
+        ("keras.losses", losses.ALL_OBJECTS_DICT, losses.deserialize),
+        ("keras.metrics", metrics.ALL_OBJECTS_DICT, metrics.deserialize))
+    for prefix, names, deserialize in families:
+        if module == prefix or (not module and (class_name in names or
+                                                class_name.lower() in names)):
+            return deserialize
+    return None
+
+
+def _not_found(kind, name, config):
+    return TypeError(f"Could not locate {kind} '{name}'. Make sure custom classes are decorated "
+                     "with `@keras.saving.register_keras_serializable()`. Full object config: "
+                     f"{config}")
+
+
+def find_function(name, config, objects):
+    """A function named in a config: custom objects first, then Keras's built-in ones.
+
+    >>> find_function("relu", {}, {}) is activations.relu
+    True
+    """
+    from .. import losses, metrics
+
+    if name in objects:
+        return objects[name]
+    for fn in (activations._ALL.get(name), losses.ALL_OBJECTS_DICT.get(name),
+               metrics.ALL_OBJECTS_DICT.get(name)):
+        if isinstance(fn, types.FunctionType):
+            return fn
+    raise _not_found("function", name, config)
+
+
+# -- deserialization --------------------------------------------------------------------------
+
+def _to_shape(value):
+    """JSON shapes back to tuples: ``[None, 4]`` -> ``(None, 4)``; lists of shapes stay lists."""
+    if isinstance(value, (list, tuple)):
+        if all(d is None or isinstance(d, int) for d in value):
+            return tuple(value)
+        return [_to_shape(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_shape(v) for k, v in value.items()}
+    return value
+
+
+def _special(class_name, inner, objects, safe):
+    """The ``__xxx__`` pseudo-classes of Keras 3 configs."""
+    if class_name == "__keras_tensor__":
+        tensor = KerasTensor(inner["shape"], dtype=inner["dtype"])
+        tensor._pre_serialization_keras_history = inner.get("keras_history")
+        return tensor
+    if class_name in ("__numpy__", "__tensor__"):
+        return np.array(inner["value"], dtype=inner["dtype"])
+    if class_name == "__bytes__":
+        return inner["value"].encode("utf-8")
+    if class_name == "__ellipsis__":
+        return Ellipsis
+    if class_name == "__slice__":
+        return slice(*(_deserialize(inner[k], objects, safe) for k in ("start", "stop", "step")))
+    if class_name == "__lambda__":
+        lambda_config.check_lambda_allowed(safe, generic=True)
+        raise lambda_config.no_code_error(None)
+    raise TypeError(f"Could not deserialize the special object '{class_name}'. "
+                    f"Received: config={inner}")
+
+
+def _resolve_references(inner, objects, safe):
+    """Custom objects and functions named by a config's values, as the objects themselves.
+
+    kerasish's ``activations.get`` & co. know only built-ins: what ``custom_objects`` names
+    (``"activation": "my_act"``, a function dict, a custom initializer class) is resolved here.
+    """
+    out = dict(inner)
+    for key, value in inner.items():
+        if key in ("name", "dtype"):
+            continue
+        if isinstance(value, str) and value in objects:
+            out[key] = objects[value]
+        elif isinstance(value, dict) and "class_name" in value:
+            is_custom = value["class_name"] in objects or value.get("registered_name") in objects
+            if value["class_name"] in ("function", "__lambda__") or is_custom:
+                out[key] = _deserialize(value, objects, safe)
+    return out
+
+
+def _instantiate(cls, config, objects, safe):
+    inner = dict(config.get("config") or {})
+    if lambda_config.is_lambda(cls):
+        inner = lambda_config.resolve_lambda_config(inner, objects, safe)
+    inner = _resolve_references(inner, objects, safe)
+    try:
+        instance = cls.from_config(inner)
+    except TypeError as e:
+        raise TypeError(f"{cls} could not be deserialized properly. Please ensure that "
+                        "components that are Python object instances (layers, models, etc.) "
+                        "returned by `get_config()` are explicitly deserialized in the model's "
+                        f"`from_config()` method.\n\nconfig={config}.\n\nException encountered: "
+                        f"{e}") from e
+    build_config = config.get("build_config")
+    if build_config and isinstance(instance, Layer) and not instance.built:
+        if build_config.get("input_shape") is not None:
+            instance._maybe_build(_to_shape(build_config["input_shape"]))
+        elif build_config.get("shapes_dict"):
+            instance.build(**_to_shape(build_config["shapes_dict"]))
+            instance.built = True
+    compile_config = config.get("compile_config")
+    if compile_config and hasattr(instance, "compile_from_config"):
+        instance.compile_from_config(compile_config)
+    return instance
+
+
+def _deserialize(config, objects, safe):
+    if config is None:
+        return None
+    if isinstance(config, str):
+        return objects.get(config, config)
+    if isinstance(config, (list, tuple)):
+        return [_deserialize(x, objects, safe) for x in config]
+    if isinstance(config, _PLAIN):
+        return config
+    if not isinstance(config, dict):
+        raise TypeError(f"Could not parse config: {config}")
+    if "class_name" not in config or "config" not in config:
+        return {key: _deserialize(value, objects, safe) for key, value in config.items()}
+    class_name, inner = config["class_name"], config["config"]
+    if class_name.startswith("__") and class_name.endswith("__"):
+        return _special(class_name, inner or {}, objects, safe)
+    if class_name == "function":
+        return find_function(inner, config, objects)
+    if class_name in ("DTypePolicy", "Policy", "DTypePolicyMap"):
+        return dtype_name(config)
+    registered_name = config.get("registered_name", class_name)
+    custom = objects.get(registered_name) if registered_name else None
+    if custom is None and not str(config.get("module") or "").startswith("keras"):
+        custom = objects.get(class_name)
+    if isinstance(custom, types.FunctionType):
+        return custom
+    if custom is not None:
+        return _instantiate(custom, config, objects, safe)
+    module = config.get("module")
+    family = None if _find_layer_class(class_name) else _family(module, class_name)
+    if family is not None:
+        return family(config, objects)
+    cls = _find_layer_class(class_name)
+    if cls is None:
+        raise _not_found("class", class_name, config)
+    return _instantiate(cls, config, objects, safe)
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True):
+    """The object a config describes: Keras 3 dicts (``module``, ``registered_name``,
+    ``build_config``, ``compile_config``) or tf.keras 2's (``class_name`` and ``config`` only).
+
+    Args:
+        config: a dict from ``serialize_keras_object`` (or a list, or a plain value).
+        custom_objects: ``{name: class or function}`` for the names a config uses that are not
+            Keras built-ins; a Lambda whose function was stored as bytecode takes its function
+            from here, under the layer's name (with ``safe_mode=False``).
+        safe_mode: refuse Python lambdas stored as code (Keras's error); kerasish never runs
+            such code, even with ``safe_mode=False``.
+
+    >>> deserialize_keras_object({"class_name": "Dense", "config": {"units": 2}}).units
+    2
+    """
+    with deserialization_scope(custom_objects, safe_mode) as (objects, safe):
+        return _deserialize(config, objects, safe)
 
 
 def deserialize_layer(config_or_layer):
-    """A layer from ``{"class_name": ..., "config": ...}`` (a Layer instance passes through)."""
+    """A layer from its config (a Layer instance passes through), in the enclosing scope's
+    custom objects and safe mode (wrappers and RNNs call this from their ``from_config``)."""
     if isinstance(config_or_layer, Layer):
         return config_or_layer
-    cls = _find_layer_class(config_or_layer["class_name"])
-    return cls.from_config(dict(config_or_layer["config"]))
+    return deserialize_keras_object(config_or_layer)

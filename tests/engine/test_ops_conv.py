@@ -4,6 +4,7 @@ import pytest
 
 import engine
 from engine import Tensor, ops
+from engine.ops import _im2col
 from tests.engine import op_tests
 from tests.helpers import OpCase, randn
 
@@ -227,6 +228,76 @@ def test_benchmark_shapes():
     y = ops.conv(x, np.ones((5, 5, 1, 32), np.float32), padding="same")
     assert y.shape == (4, 28, 28, 32) and y.dtype == np.float32
     assert float(y.numpy()[0, 14, 14, 0]) == 25.0 and float(y.numpy()[0, 0, 0, 0]) == 9.0
+
+
+# -- the blocked im2col and the stride-1 input gradient against one whole im2col ------------
+
+BLOCK_CASES = [  # x shape, kernel shape, strides, padding, dilation
+    ((3, 9, 8, 4), (3, 3, 4, 5), 1, "same", 1),
+    ((3, 9, 8, 4), (3, 3, 4, 5), 2, "same", 1),
+    ((3, 9, 8, 4), (3, 2, 4, 5), (2, 1), "valid", 1),
+    ((3, 9, 8, 4), (3, 3, 4, 5), 1, "valid", (2, 1)),
+    ((3, 9, 8, 4), (3, 3, 4, 40), 1, "same", 1),  # O > 4C: gx by GEMM + col2im
+    ((3, 9, 8, 4), (3, 3, 2, 6), 1, "same", 1),  # 2 groups
+    ((3, 9, 8, 4), (1, 1, 4, 5), 1, "valid", 1),
+    ((3, 11, 4), (3, 4, 5), 1, "same", 2),
+    ((2, 5, 4, 3, 2), (3, 2, 2, 2, 3), 1, "same", 1),
+]
+
+
+def _conv_and_grads(x, w, gy, **kw):
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    y = ops.conv(xt, wt, **kw)
+    y.backward(gy)
+    return y.numpy(), xt.grad.numpy(), wt.grad.numpy()
+
+
+@pytest.mark.parametrize("block_bytes", [1, 700, 5000, 30000, 50000])
+@pytest.mark.parametrize("x_shape,w_shape,strides,padding,dilation", BLOCK_CASES)
+def test_blocks_equal_one_im2col(monkeypatch, block_bytes, x_shape, w_shape, strides, padding,
+                                 dilation):
+    x, w = randn(*x_shape, seed=50), randn(*w_shape, seed=51)
+    kw = dict(strides=strides, padding=padding, dilation_rate=dilation)
+    y = ref_conv(x, w, strides, padding, dilation)
+    gy = randn(*y.shape, seed=52)
+    monkeypatch.setattr(_im2col, "BLOCK_PIXELS", 1)
+    monkeypatch.setattr(_im2col, "BLOCK_BYTES", 1 << 40)  # one block: the plain im2col
+    whole = _conv_and_grads(x, w, gy, **kw)
+    monkeypatch.setattr(_im2col, "BLOCK_BYTES", block_bytes)
+    blocked = _conv_and_grads(x, w, gy, **kw)
+    np.testing.assert_allclose(blocked[0], y, atol=1e-12)
+    for ours, plain in zip(blocked, whole):
+        np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+    if x.shape[-1] != w.shape[-2]:
+        return
+    # conv_transpose runs the same blocks the other way round: it is conv's adjoint.
+    n = x.ndim - 2
+    spans = [(k - 1) * d + 1 for k, d in zip(w.shape, _tuple(dilation, n))]
+    extra = [length - (out - 1) * s - (span % 2 if padding == "same" else span)
+             for length, out, s, span in zip(x.shape[1:], gy.shape[1:], _tuple(strides, n), spans)]
+    out = ops.conv_transpose(gy, w, output_padding=None if strides == 1 else extra, **kw)
+    np.testing.assert_allclose(out.numpy(), blocked[1], rtol=1e-12, atol=1e-12)
+
+
+def test_blocks_keep_float32(monkeypatch):
+    monkeypatch.setattr(_im2col, "BLOCK_BYTES", 3000)
+    monkeypatch.setattr(_im2col, "BLOCK_PIXELS", 1)
+    x = Tensor(randn(2, 6, 6, 3).astype(np.float32), requires_grad=True)
+    w = Tensor(randn(3, 3, 3, 4).astype(np.float32), requires_grad=True)
+    y = ops.conv(x, w, padding="same")
+    y.backward(np.ones(y.shape, np.float32))
+    assert {y.dtype, x.grad.dtype, w.grad.dtype} == {np.dtype(np.float32)}
+    expected = ref_conv(x.numpy().astype(np.float64), w.numpy().astype(np.float64), 1, "same")
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_stride1_input_gradient_is_a_full_correlation():
+    g = _im2col.make_geometry((7, 6), (5, 6), (3, 2), (1, 1), (1, 2), (0, 1))
+    gy, w = randn(2, 5, 6, 3, seed=53), randn(3, 2, 4, 3, seed=54)
+    assert g.adjoint() is not None
+    plain = _im2col.col2im(np, gy.reshape(-1, 3) @ w.reshape(-1, 3).T, g, 4)
+    np.testing.assert_allclose(_im2col.conv_grad_input(np, gy, w, g), plain, rtol=1e-12,
+                               atol=1e-12)
 
 
 # -- errors -----------------------------------------------------------------------------------

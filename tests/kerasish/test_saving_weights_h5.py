@@ -292,12 +292,13 @@ def test_shape_mismatch_text_nothing_assigned_and_skip_mismatch(tmp_path):
     with pytest.raises(ValueError) as e:
         other.load_weights(path)
     k = other.layers[0].kernel
-    assert str(e.value) == (
+    # Keras's text first; kerasish's listing of what did not map follows it.
+    assert str(e.value).startswith(
         "A total of 2 objects could not be loaded. Example error message for object "
         "<Dense name=p, built=True>:\n\nThe shape of the target variable and the shape of the "
         "target value in `variable.assign(value)` must match. variable.shape=(4, 5), Received: "
         f"value.shape=(4, 3). Target variable: {k!r}\n\nList of objects that could not be "
-        "loaded:\n[<Dense name=p, built=True>, <Dense name=q, built=True>]")
+        "loaded:\n[<Dense name=p, built=True>, <Dense name=q, built=True>]\n\n")
     for w, b in zip(other.weights, before):
         np.testing.assert_array_equal(w.numpy(), b)
     # skip_mismatch: the same text as a warning; the objects that match are loaded.
@@ -318,11 +319,11 @@ def test_missing_group_text(tmp_path):
                                L.Dense(6, name="dense_5")])
     with pytest.raises(ValueError) as e:
         bigger.load_weights(path)
-    assert str(e.value) == (
+    assert str(e.value).startswith(
         "A total of 1 objects could not be loaded. Example error message for object "
         "<Dense name=dense_5, built=True>:\n\nLayer 'dense_5' expected 2 variables, but "
         "received 0 variables during loading. Expected: ['kernel', 'bias']\n\n"
-        "List of objects that could not be loaded:\n[<Dense name=dense_5, built=True>]")
+        "List of objects that could not be loaded:\n[<Dense name=dense_5, built=True>]\n\n")
 
 
 def test_unbuilt_model(tmp_path):

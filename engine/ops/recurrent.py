@@ -1,0 +1,176 @@
+"""Fused recurrent op: a whole LSTM time loop with hand-written backpropagation through time.
+
+The layer computes the input projection ``x @ kernel`` of every step as one matmul; this op
+runs the recurrence over it: one GEMM per step forward, one per step backward, and the
+recurrent kernel's gradient as ONE GEMM over all steps at the end. Gate math runs in place in
+preallocated arrays, in the same order of operations as the composite LSTMCell, so the forward
+values are the composite's to float32 rounding (the activations take fewer passes).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..autograd import Function
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["lstm_sequence"]
+
+
+def _gates_(xp, z, scale, u):
+    """The gate activations in place, all four blocks with ONE exp: ``-scale`` is 1 on the
+    sigmoid blocks i, f, o and 2 on block c, whose tanh is taken as ``2 sigmoid(2 x) - 1``.
+
+    NOTE: exp overflows to inf for large -x, giving exactly 0 (the caller silences the
+    warning); 2 sigmoid(2 x) - 1 is tanh to float32 rounding in absolute terms.
+    """
+    z *= scale
+    xp.exp(z, out=z)
+    z += 1
+    xp.divide(1, z, out=z)
+    g = z[:, 2 * u:3 * u]
+    g *= 2
+    g -= 1
+
+
+class LSTMSequence(Function):
+    """Inputs: x_proj (B, T, 4u), recurrent kernel (u, 4u), h0 and c0 (B, u), bias (4u,),
+    mask (B, T).
+
+    The state array ``S`` (T + 1, B, 2u) holds the states [h | c] after each processed step
+    (so in reversed time order with ``go_backwards``); ``S[0]`` holds the initial states, so
+    ``S[:-1, :, :u]`` is every step's h_prev for the kernel's gradient. The output is
+    ``S[1:]`` as (B, T, 2u), or ``S[-1]`` alone.
+
+    NOTE: S and the gates are time-major so that each step works on contiguous blocks.
+    """
+
+    def forward(self, xp, x_proj, kernel, h0, c0, bias, mask, go_backwards, return_sequences):
+        b, steps, _ = x_proj.shape
+        u = kernel.shape[0]
+        store = any(self.needs_input_grad)  # NOTE: inference keeps one step's gates, not T
+        dt = x_proj.dtype
+        s_arr = xp.empty((steps + 1, b, 2 * u), dt)
+        s_arr[0, :, :u], s_arr[0, :, u:] = h0, c0
+        gates = xp.empty((steps if store else 1, b, 4 * u), dt)
+        tanh_c = xp.empty((steps if store else 1, b, u), dt)
+        ig, scale = xp.empty((b, u), dt), xp.full(4 * u, -1, dt)
+        scale[2 * u:3 * u] = -2
+        drop = None if mask is None else ~mask.astype(bool)[:, :, None]
+        with np.errstate(over="ignore"):
+            for s in range(steps):
+                t = steps - 1 - s if go_backwards else s
+                z = gates[t if store else 0]
+                xp.matmul(s_arr[s, :, :u], kernel, out=z)
+                z += x_proj[:, t]
+                if bias is not None:
+                    z += bias
+                _gates_(xp, z, scale, u)
+                c, tc = s_arr[s + 1, :, u:], tanh_c[s if store else 0]
+                xp.multiply(z[:, u:2 * u], s_arr[s, :, u:], out=c)  # c = f * c_prev + i * g
+                xp.multiply(z[:, :u], z[:, 2 * u:3 * u], out=ig)
+                c += ig
+                xp.tanh(c, out=tc)
+                xp.multiply(z[:, 3 * u:], tc, out=s_arr[s + 1, :, :u])  # h = o * tanh(c)
+                if drop is not None:  # a masked step keeps both states
+                    xp.copyto(s_arr[s + 1], s_arr[s], where=drop[:, t])
+        if store:
+            self.s_arr, self.gates, self.tanh_c, self.kernel = s_arr, gates, tanh_c, kernel
+            self.drop, self.go_backwards = drop, go_backwards
+        return s_arr[1:].transpose(1, 0, 2) if return_sequences else s_arr[-1]
+
+    def backward(self, xp, gy):
+        s_arr, gates, tanh_c, drop = self.s_arr, self.gates, self.tanh_c, self.drop
+        steps, b, four_u = gates.shape
+        u = four_u // 4
+        dt = gates.dtype
+        if gy.ndim == 2:  # only the last states were returned
+            dh, dc = gy[:, :u].copy(), gy[:, u:].copy()
+            reached = [False] * steps
+        else:  # NOTE: one pass finds the steps that gy reaches at all
+            dh, dc = xp.zeros((b, u), dt), xp.zeros((b, u), dt)
+            reached = gy.any(axis=(0, 2)).tolist()
+        tmp, d = xp.empty((b, 2 * u), dt), xp.empty((b, 4 * u), dt)
+        dh_pass, dc_pass = xp.empty((b, u), dt), xp.empty((b, u), dt)
+        kernel_t = self.kernel.T
+        for s in reversed(range(steps)):
+            t = steps - 1 - s if self.go_backwards else s
+            if reached[s]:  # dh, dc: the gradients reaching the states after step s
+                dh += gy[:, s, :u]
+                dc += gy[:, s, u:]
+            if drop is not None:  # a masked step passes its gradient on to step s - 1
+                for g_new, g_pass in ((dh, dh_pass), (dc, dc_pass)):
+                    g_pass.fill(0)
+                    xp.copyto(g_pass, g_new, where=drop[:, t])
+                    xp.copyto(g_new, 0, where=drop[:, t])
+            z, tc, t1 = gates[t], tanh_c[s], tmp[:, :u]
+            i, f, g, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+            xp.multiply(dh, tc, out=d[:, 3 * u:])  # d o
+            dh *= o  # d tanh(c), then its part of d c
+            xp.multiply(tc, tc, out=t1)
+            xp.subtract(1, t1, out=t1)
+            dh *= t1
+            dc += dh
+            xp.multiply(dc, g, out=d[:, :u])  # d i
+            xp.multiply(dc, s_arr[s, :, u:], out=d[:, u:2 * u])  # d f
+            xp.multiply(dc, i, out=d[:, 2 * u:3 * u])  # d g
+            dc *= f  # d c_prev
+            # Through the activations, into the gate array itself (these gates are spent).
+            xp.multiply(g, g, out=t1)
+            xp.subtract(1, t1, out=t1)
+            xp.multiply(d[:, 2 * u:3 * u], t1, out=g)
+            for lo, hi in ((0, 2 * u), (3 * u, 4 * u)):
+                xp.subtract(1, z[:, lo:hi], out=tmp[:, :hi - lo])
+                z[:, lo:hi] *= d[:, lo:hi]
+                z[:, lo:hi] *= tmp[:, :hi - lo]
+            xp.matmul(z, kernel_t, out=dh)  # d h_prev: ONE GEMM per step
+            if drop is not None:
+                dh += dh_pass
+                dc += dc_pass
+        # NOTE: gates now hold d(x_proj); the kernel's gradient is one GEMM over all steps.
+        h_prev = s_arr[:-1, :, :u]
+        if self.go_backwards:
+            h_prev = h_prev[::-1]
+        need = self.needs_input_grad
+        g_kernel = xp.tensordot(h_prev, gates, axes=([0, 1], [0, 1])) if need[1] else None
+        g_bias = gates.sum(axis=(0, 1)) if need[4] else None
+        return (gates.transpose(1, 0, 2) if need[0] else None, g_kernel, dh if need[2] else None,
+                dc if need[3] else None, g_bias, None)
+
+
+def lstm_sequence(x_proj, recurrent_kernel, initial_h, initial_c, bias=None, mask=None,
+                  go_backwards=False, return_sequences=True) -> Tensor:
+    """Runs an LSTM (tanh, sigmoid gates i, f, c, o in Keras's layout) over a whole sequence.
+
+    Args:
+        x_proj: (batch, time, 4 * units): the input projection ``x @ kernel`` of every step.
+        recurrent_kernel: (units, 4 * units).
+        initial_h, initial_c: (batch, units) initial states.
+        bias: optional (4 * units,), added at each step.
+        mask: optional (batch, time) booleans; a masked step keeps both states.
+        go_backwards: process the time steps last to first.
+        return_sequences: return the states after every step, or after the last one only.
+
+    Returns:
+        (batch, time, 2 * units): the states ``[h | c]`` after each processed step, in
+        processing order; or (batch, 2 * units), the final states, without return_sequences.
+    """
+    shape, k_shape = tuple(x_proj.shape), tuple(recurrent_kernel.shape)
+    units = k_shape[0] if len(k_shape) == 2 else -1
+    states = tuple(initial_h.shape), tuple(initial_c.shape)
+    if len(shape) != 3 or k_shape != (units, 4 * units) or shape[2] != 4 * units or \
+            states != ((shape[0], units),) * 2 or \
+            (bias is not None and tuple(bias.shape) != (4 * units,)) or \
+            (mask is not None and tuple(mask.shape) != shape[:2]):
+        raise ValueError(
+            "lstm_sequence: expects x_proj (batch, time, 4u), recurrent_kernel (u, 4u), "
+            "initial states (batch, u), bias (4u,) and mask (batch, time). Received: "
+            f"x_proj.shape={shape}, recurrent_kernel.shape={k_shape}, initial state shapes="
+            f"{states}, bias.shape={None if bias is None else tuple(bias.shape)}, "
+            f"mask.shape={None if mask is None else tuple(mask.shape)}")
+    return LSTMSequence.apply(x_proj, recurrent_kernel, initial_h, initial_c, bias, mask,
+                              go_backwards=bool(go_backwards),
+                              return_sequences=bool(return_sequences))
