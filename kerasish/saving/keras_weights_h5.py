@@ -99,7 +99,8 @@ def _children(obj):
     if _is_optimizer(obj):
         return
     kind = _graph_model_kind(obj)
-    skip = _base_layer_attrs()
+    # NOTE: the compile arguments hold the optimizer again; Keras keeps them out of the walk.
+    skip = _base_layer_attrs() | {"_compile_config"}
     if kind is not None:
         yield "layers", obj.layers
         skip = skip | {"layers"} | (_SEQUENTIAL_SKIP if kind == "Sequential" else frozenset())
