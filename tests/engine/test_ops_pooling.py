@@ -103,6 +103,17 @@ def test_max_pool_same_pads_with_minus_infinity(xp):
     np.testing.assert_array_equal(y[0, :, :, 0], [[-1, -3], [-7, -9]])
 
 
+@pytest.mark.parametrize("pool,strides,padding", [
+    (3, 2, "valid"), (3, 1, "same"), ((2, 3), (2, 1), "same"), (2, 2, "valid")])
+def test_axis_by_axis_pooling_equals_a_pass_per_window(pool, strides, padding):
+    x = np.maximum(randn(3, 11, 10, 5, seed=12), 0).astype(np.float32)  # ReLU-like: ties
+    y = ops.max_pool(x, pool, strides, padding).numpy()
+    np.testing.assert_array_equal(y, reference_pool(x, pool, strides, padding, "max"))
+    y = ops.average_pool(x, pool, strides, padding).numpy()
+    np.testing.assert_allclose(y, reference_pool(x, pool, strides, padding, "average"),
+                               rtol=1e-6, atol=1e-7)
+
+
 def test_float64_stays_float64():
     assert ops.max_pool(randn(1, 4, 4, 1), 2).dtype == np.float64
     assert ops.average_pool(randn(1, 4, 4, 1), 3, 1, "same").dtype == np.float64
