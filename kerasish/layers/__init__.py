@@ -1,7 +1,6 @@
 """Every layer class, flat, as ``keras.layers`` has them."""
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from .core import (Activation, Dense, Dropout, Flatten, Identity, Lambda, Masking, Permute,
-                   RepeatVector, Reshape)
+from .core import Activation, Dense, Dropout, Identity, Lambda, Masking
 from .embedding import Embedding
 from .input_layer import Input, InputLayer
 from .input_spec import InputSpec
@@ -17,5 +16,6 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from .shape_layers import Flatten, Permute, RepeatVector, Reshape
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from .wrappers import Bidirectional, TimeDistributed

@@ -7,8 +7,8 @@ import pytest
 import engine
 import kerasish as keras
 from engine import Tensor, ops
-from kerasish.layers.core import (Activation, Dense, Dropout, Flatten, Identity, Lambda, Masking,
-                                  Permute, RepeatVector, Reshape)
+from kerasish.layers import (Activation, Dense, Dropout, Flatten, Identity, Lambda, Masking,
+                             Permute, RepeatVector, Reshape)
 from tests.helpers import check_layer_grads, run_layer_test
 
 
