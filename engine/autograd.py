@@ -201,12 +201,14 @@ def backprop(outputs, grad_outputs, retain_graph=False, capture=()):
             continue
         if id(t) in capture_ids:
             captured[id(t)] = (t, gy)
-        xp = backend.get_array_module(gy)
+        xp = np if type(gy) is np.ndarray else backend.get_array_module(gy)
         in_grads = fn.backward(xp, gy)
         for i, (parent, g) in enumerate(zip(fn.parents, in_grads)):
-            if parent is None or g is None or not parent.requires_grad:
+            if parent is None or g is None or not parent._requires_grad:
                 continue
-            _check_grad_array(fn, i, parent, g)
+            data = parent.data
+            if g.shape != data.shape or g.dtype != data.dtype:
+                _check_grad_array(fn, i, parent, g)
             accumulate(parent, g)
             if parent._node is None:
                 leaves[id(parent)] = parent

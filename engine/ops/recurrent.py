@@ -3,8 +3,8 @@
 The layer computes the input projection ``x @ kernel`` of every step as one matmul; this op
 runs the recurrence over it: one GEMM per step forward, one per step backward, and the
 recurrent kernel's gradient as ONE GEMM over all steps at the end. Gate math runs in place in
-preallocated arrays, in the same order of operations as the composite LSTMCell, so the forward
-values are the composite's to float32 rounding (the activations take fewer passes).
+preallocated arrays with as few passes as possible (the per-step factors of backward are
+computed for all steps at once); values equal the composite LSTMCell's to float32 rounding.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["lstm_sequence"]
 
 
-def _gates_(xp, z, scale, u):
-    """The gate activations in place, all four blocks with ONE exp: ``-scale`` is 1 on the
-    sigmoid blocks i, f, o and 2 on block c, whose tanh is taken as ``2 sigmoid(2 x) - 1``.
+def _gates_(xp, z, scale, numerator, u):
+    """The gate activations in place, all four blocks with ONE exp: sigmoid on i, f, o and
+    tanh on c as ``2 sigmoid(2 x) - 1`` (``scale`` is -1 and -2, ``numerator`` 1 and 2).
 
     NOTE: exp overflows to inf for large -x, giving exactly 0 (the caller silences the
     warning); 2 sigmoid(2 x) - 1 is tanh to float32 rounding in absolute terms.
@@ -30,10 +30,40 @@ def _gates_(xp, z, scale, u):
     z *= scale
     xp.exp(z, out=z)
     z += 1
-    xp.divide(1, z, out=z)
-    g = z[:, 2 * u:3 * u]
-    g *= 2
-    g -= 1
+    xp.divide(numerator, z, out=z)
+    z[:, 2 * u:3 * u] -= 1
+
+
+def _local_factors_(xp, gates, tanh_c, c_prev, f_keep, block=8):
+    """What backward needs at each step that does not depend on the recurrence, for all
+    steps at once (in blocks of steps that stay in cache). In place:
+    gates [i, f, g, o] -> [g i(1-i), c_prev f(1-f), i (1-g^2), tanh(c) o(1-o)],
+    tanh_c -> o (1 - tanh(c)^2), f_keep <- f. Then d(gates) = [dc, dc, dc, dh] * gates."""
+    steps, b, four_u = gates.shape
+    u = four_u // 4
+    t1, t2 = xp.empty((min(block, steps), b, u), gates.dtype), xp.empty_like(tanh_c[:block])
+    for lo in range(0, steps, block):
+        z, tc, cp = gates[lo:lo + block], tanh_c[lo:lo + block], c_prev[lo:lo + block]
+        a, b_ = t1[:len(z)], t2[:len(z)]
+        i, f, g, o = z[..., :u], z[..., u:2 * u], z[..., 2 * u:3 * u], z[..., 3 * u:]
+        f_keep[lo:lo + block] = f
+        xp.subtract(1, f, out=a)
+        a *= f
+        xp.multiply(a, cp, out=f)
+        xp.subtract(1, i, out=a)
+        a *= i
+        a *= g  # g i (1 - i)
+        xp.multiply(g, g, out=b_)
+        xp.subtract(1, b_, out=b_)
+        xp.multiply(b_, i, out=g)  # i (1 - g^2)
+        i[...] = a
+        xp.subtract(1, o, out=a)
+        a *= o
+        xp.multiply(tc, tc, out=b_)
+        xp.subtract(1, b_, out=b_)
+        b_ *= o  # o (1 - tanh(c)^2)
+        xp.multiply(a, tc, out=o)
+        tc[...] = b_
 
 
 class LSTMSequence(Function):
@@ -41,11 +71,11 @@ class LSTMSequence(Function):
     mask (B, T).
 
     The state array ``S`` (T + 1, B, 2u) holds the states [h | c] after each processed step
-    (so in reversed time order with ``go_backwards``); ``S[0]`` holds the initial states, so
+    (in reversed time order with ``go_backwards``); ``S[0]`` holds the initial states, so
     ``S[:-1, :, :u]`` is every step's h_prev for the kernel's gradient. The output is
-    ``S[1:]`` as (B, T, 2u), or ``S[-1]`` alone.
+    ``S[1:]`` as (B, T, 2u), or ``S[-1]`` alone. The gates are kept per step as well.
 
-    NOTE: S and the gates are time-major so that each step works on contiguous blocks.
+    NOTE: step-major arrays, so that each step works on contiguous blocks.
     """
 
     def forward(self, xp, x_proj, kernel, h0, c0, bias, mask, go_backwards, return_sequences):
@@ -57,18 +87,18 @@ class LSTMSequence(Function):
         s_arr[0, :, :u], s_arr[0, :, u:] = h0, c0
         gates = xp.empty((steps if store else 1, b, 4 * u), dt)
         tanh_c = xp.empty((steps if store else 1, b, u), dt)
-        ig, scale = xp.empty((b, u), dt), xp.full(4 * u, -1, dt)
-        scale[2 * u:3 * u] = -2
+        ig, scale, numerator = xp.empty((b, u), dt), xp.full(4 * u, -1, dt), xp.ones(4 * u, dt)
+        scale[2 * u:3 * u], numerator[2 * u:3 * u] = -2, 2
         drop = None if mask is None else ~mask.astype(bool)[:, :, None]
         with np.errstate(over="ignore"):
             for s in range(steps):
                 t = steps - 1 - s if go_backwards else s
-                z = gates[t if store else 0]
+                z = gates[s if store else 0]
                 xp.matmul(s_arr[s, :, :u], kernel, out=z)
                 z += x_proj[:, t]
                 if bias is not None:
                     z += bias
-                _gates_(xp, z, scale, u)
+                _gates_(xp, z, scale, numerator, u)
                 c, tc = s_arr[s + 1, :, u:], tanh_c[s if store else 0]
                 xp.multiply(z[:, u:2 * u], s_arr[s, :, u:], out=c)  # c = f * c_prev + i * g
                 xp.multiply(z[:, :u], z[:, 2 * u:3 * u], out=ig)
@@ -93,52 +123,38 @@ class LSTMSequence(Function):
         else:  # NOTE: one pass finds the steps that gy reaches at all
             dh, dc = xp.zeros((b, u), dt), xp.zeros((b, u), dt)
             reached = gy.any(axis=(0, 2)).tolist()
-        tmp, d = xp.empty((b, 2 * u), dt), xp.empty((b, 4 * u), dt)
+        f_keep = xp.empty_like(tanh_c)
+        _local_factors_(xp, gates, tanh_c, s_arr[:-1, :, u:], f_keep)
         dh_pass, dc_pass = xp.empty((b, u), dt), xp.empty((b, u), dt)
-        kernel_t = self.kernel.T
+        kernel_t, blocks = self.kernel.T, gates.reshape(steps, b, 4, u)  # a view: contiguous
         for s in reversed(range(steps)):
-            t = steps - 1 - s if self.go_backwards else s
             if reached[s]:  # dh, dc: the gradients reaching the states after step s
                 dh += gy[:, s, :u]
                 dc += gy[:, s, u:]
             if drop is not None:  # a masked step passes its gradient on to step s - 1
+                t = steps - 1 - s if self.go_backwards else s
                 for g_new, g_pass in ((dh, dh_pass), (dc, dc_pass)):
                     g_pass.fill(0)
                     xp.copyto(g_pass, g_new, where=drop[:, t])
                     xp.copyto(g_new, 0, where=drop[:, t])
-            z, tc, t1 = gates[t], tanh_c[s], tmp[:, :u]
-            i, f, g, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
-            xp.multiply(dh, tc, out=d[:, 3 * u:])  # d o
-            dh *= o  # d tanh(c), then its part of d c
-            xp.multiply(tc, tc, out=t1)
-            xp.subtract(1, t1, out=t1)
-            dh *= t1
+            z = blocks[s]
+            z[:, 3] *= dh  # d(o's pre-activation)
+            dh *= tanh_c[s]  # d c through h
             dc += dh
-            xp.multiply(dc, g, out=d[:, :u])  # d i
-            xp.multiply(dc, s_arr[s, :, u:], out=d[:, u:2 * u])  # d f
-            xp.multiply(dc, i, out=d[:, 2 * u:3 * u])  # d g
-            dc *= f  # d c_prev
-            # Through the activations, into the gate array itself (these gates are spent).
-            xp.multiply(g, g, out=t1)
-            xp.subtract(1, t1, out=t1)
-            xp.multiply(d[:, 2 * u:3 * u], t1, out=g)
-            for lo, hi in ((0, 2 * u), (3 * u, 4 * u)):
-                xp.subtract(1, z[:, lo:hi], out=tmp[:, :hi - lo])
-                z[:, lo:hi] *= d[:, lo:hi]
-                z[:, lo:hi] *= tmp[:, :hi - lo]
-            xp.matmul(z, kernel_t, out=dh)  # d h_prev: ONE GEMM per step
+            z[:, :3] *= dc[:, None]  # d(i, f, g pre-activations)
+            dc *= f_keep[s]  # d c_prev
+            xp.matmul(gates[s], kernel_t, out=dh)  # d h_prev: ONE GEMM per step
             if drop is not None:
                 dh += dh_pass
                 dc += dc_pass
-        # NOTE: gates now hold d(x_proj); the kernel's gradient is one GEMM over all steps.
-        h_prev = s_arr[:-1, :, :u]
-        if self.go_backwards:
-            h_prev = h_prev[::-1]
+        # NOTE: gates now hold d(x_proj) per step; the kernel's gradient is ONE GEMM.
         need = self.needs_input_grad
-        g_kernel = xp.tensordot(h_prev, gates, axes=([0, 1], [0, 1])) if need[1] else None
+        g_kernel = xp.tensordot(s_arr[:-1, :, :u], gates, axes=([0, 1], [0, 1])) \
+            if need[1] else None
         g_bias = gates.sum(axis=(0, 1)) if need[4] else None
-        return (gates.transpose(1, 0, 2) if need[0] else None, g_kernel, dh if need[2] else None,
-                dc if need[3] else None, g_bias, None)
+        g_x = gates[::-1] if self.go_backwards else gates  # back into time order
+        return (g_x.transpose(1, 0, 2) if need[0] else None, g_kernel,
+                dh if need[2] else None, dc if need[3] else None, g_bias, None)
 
 
 def lstm_sequence(x_proj, recurrent_kernel, initial_h, initial_c, bias=None, mask=None,

@@ -2,7 +2,9 @@
 
 A cell computes one time step; ``RNN`` loops over time in Python. For the built-in cells the
 input projection ``x @ kernel + bias`` of every step is ONE matmul before the loop, so the loop
-only does the recurrent part. Every step is engine ops, so autodiff runs through time.
+only does the recurrent part. Every step is engine ops, so autodiff runs through time. The
+standard LSTM (tanh, sigmoid, no recurrent dropout in training) skips the Python loop: its
+whole recurrence is one fused op, ``ops.lstm_sequence``, with its own backward through time.
 """
 from __future__ import annotations
 

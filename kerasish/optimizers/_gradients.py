@@ -28,7 +28,8 @@ def in_chunks(*arrays, scratch=1):
 
     NOTE: running an update's ufuncs chunk by chunk keeps its arrays in cache between them
     and allocates no full-size temporaries; the arithmetic is unchanged. Arrays that are not
-    C-contiguous, or on a GPU, come whole with fresh buffers.
+    C-contiguous, or on a GPU, come whole with fresh buffers. The buffers are shared: finish
+    one update's loop before starting another.
     """
     first = arrays[0]
     xp = backend.get_array_module(first)
