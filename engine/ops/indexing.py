@@ -42,19 +42,37 @@ def _wrap_negative(xp, indices, n):
     return xp.where(idx < 0, idx + n, idx) if indices.dtype.kind == "i" else idx
 
 
+def _first_of_runs(xp, s):
+    """Mask of the first element of each run of equal values in the 1-D array ``s``."""
+    m = xp.empty(s.shape, dtype=bool)
+    m[:1] = True
+    xp.not_equal(s[1:], s[:-1], out=m[1:])
+    return m
+
+
 def _take_grad(xp, gy, indices, shape, axis):
     """Gradient of ``take(x, indices, axis)``: ``gy`` scatter-added into zeros of ``shape``.
 
-    NOTE: the scatter runs on the flattened gradient with one linear index per element:
-    numpy's ``add.at`` on a 1-D target is ~4x faster than on rows (embedding (10000, 256),
-    indices (64, 100): ~6 ms against ~25 ms), and CuPy's is an atomic scatter-add either way.
+    NOTE: no ``add.at`` (numpy's is ~6 ms for the W3 embedding (10000, 256), indices
+    (64, 100)). The indices are sorted once; the first occurrence of every index is a plain
+    row assignment, and the repeats are added in passes, each a set with no repeated index
+    (so a fancy-index ``+=`` is exact); passes = the largest multiplicity (~5 there), ~2x faster.
     """
     n, pre, post = shape[axis], int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
-    idx = _wrap_negative(xp, indices, n).reshape(1, -1, 1)
-    lin = (xp.arange(pre).reshape(-1, 1, 1) * (n * post) + idx * post
-           + xp.arange(post).reshape(1, 1, -1))
-    gx = xp.zeros(pre * n * post, dtype=gy.dtype)
-    xp.add.at(gx, lin.reshape(-1), gy.reshape(-1))
+    flat = _wrap_negative(xp, indices, n).reshape(-1)
+    g3 = gy.reshape(pre, flat.size, post)
+    gx = xp.zeros((pre, n, post), dtype=gy.dtype)
+    if flat.size:
+        order = xp.argsort(flat, kind="stable")
+        first = _first_of_runs(xp, flat[order])
+        sel = order[first]
+        gx[:, flat[sel]] = g3[:, sel]
+        rest = order[~first]
+        while rest.size:
+            first = _first_of_runs(xp, flat[rest])
+            sel = rest[first]
+            gx[:, flat[sel]] += g3[:, sel]
+            rest = rest[~first]
     return gx.reshape(shape)
 
 

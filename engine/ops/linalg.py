@@ -59,7 +59,11 @@ class Matmul(Function):
             gy = gy[..., None, :]
         g1 = g2 = None
         if self.needs_input_grad[0]:
-            g1 = unbroadcast(xp.matmul(gy, a2.swapaxes(-1, -2)), a1.shape)
+            if a1.ndim > 2 and a2.ndim == 2:
+                # One GEMM over the folded batch, as in forward (numpy loops over the stack).
+                g1 = gy.reshape(-1, gy.shape[-1]) @ a2.T
+            else:
+                g1 = unbroadcast(xp.matmul(gy, a2.swapaxes(-1, -2)), a1.shape)
             g1 = g1.reshape(x1.shape).astype(x1.dtype, copy=False)
         if self.needs_input_grad[1]:
             if a2.ndim == 2:

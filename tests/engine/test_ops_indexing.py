@@ -84,3 +84,28 @@ def test_embedding_gradient_matches_add_at():
     expected = np.zeros((50, 8), np.float32)
     np.add.at(expected, idx, gy)
     np.testing.assert_allclose(table.grad.numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("axis, shape", [(0, (50, 8)), (1, (3, 40, 5)), (None, (6, 7))])
+def test_take_grad_sorted_scatter_equals_add_at(axis, shape):
+    # Many repeats (up to ~10 passes) and negatives: the sorted-runs scatter against add.at.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    n = x.size if axis is None else shape[axis]
+    idx = rng.integers(-n, n // 4, size=(7, 11))
+    t = Tensor(x, requires_grad=True)
+    y = ops.take(t, idx, axis=axis)
+    gy = rng.standard_normal(y.shape)
+    y.backward(gy)
+    moved = x.reshape(1, -1, 1) if axis is None else x.reshape(
+        int(np.prod(shape[:axis])), n, -1)
+    expected = np.zeros(moved.shape)
+    np.add.at(expected, (slice(None), np.where(idx < 0, idx + n, idx).reshape(-1)),
+              gy.reshape(moved.shape[0], idx.size, moved.shape[2]))
+    np.testing.assert_allclose(t.grad.numpy(), expected.reshape(shape), rtol=1e-12, atol=1e-12)
+
+
+def test_take_grad_empty_indices():
+    t = Tensor(np.ones((4, 3)), requires_grad=True)
+    ops.take(t, np.zeros((0,), dtype=np.int64), axis=0).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.zeros((4, 3)))

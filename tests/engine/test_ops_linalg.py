@@ -94,3 +94,18 @@ def test_matmul_mixed_dtype_grads_match_inputs():
     b = Tensor(M34, requires_grad=True)
     ops.matmul(a, b).sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("s1, s2", [((3, 4, 5), (5, 2)), ((2, 3, 4, 5), (5, 2)), ((3, 4, 5), (5,))])
+def test_matmul_nd_by_2d_folded_grads_equal_batched(s1, s2):
+    # The folded-GEMM backward against the plain stacked matmul + batch sum.
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(s1), rng.standard_normal(s2)
+    ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    y = ops.matmul(ta, tb)
+    gy = rng.standard_normal(y.shape)
+    y.backward(gy)
+    b2, gy2 = (b, gy) if b.ndim == 2 else (b[:, None], gy[..., None])
+    np.testing.assert_allclose(ta.grad.numpy(), np.matmul(gy2, b2.T).reshape(s1), rtol=1e-12)
+    gb = np.matmul(np.swapaxes(a, -1, -2), gy2).reshape((-1,) + b2.shape).sum(0)
+    np.testing.assert_allclose(tb.grad.numpy(), gb.reshape(s2), rtol=1e-12)
