@@ -4,6 +4,7 @@ Forward pools one spatial axis after another (max and sum are separable): a Pyth
 ``sum(pool_size)`` strided slices, each step a vectorised op over batch, pixels and channels.
 Backward reads the window once per tap through the same strided slices and adds each tap's
 share back, so overlapping windows (strides < pool_size) accumulate without a scatter.
+Average pooling never pads (taps are clipped to real pixels) and its backward is separable too.
 """
 from __future__ import annotations
 
@@ -76,8 +77,41 @@ def _pool_axes(x, pool, strides, out, combine):
     return x
 
 
+def _axis_taps(k, s, n, before, length):
+    """Per window tap along one axis: (output slice, input slice) of the windows whose tap lands
+    on a real pixel; taps that would read padding are clipped away."""
+    for t in range(k):
+        d = t - before
+        i0, i1 = max(0, -(d // s)), min(n, -((d - length) // s))
+        if i1 > i0:
+            yield slice(i0, i1), slice(i0 * s + d, (i1 - 1) * s + d + 1, s)
+
+
+def _window_sum(xp, x, axis, k, s, n, before):
+    """Sums x[i * s + t - before] over the taps t < k that hit a real pixel, for i < n."""
+    lead = (slice(None),) * axis
+    taps = [(lead + (o,), lead + (i,)) for o, i in _axis_taps(k, s, n, before, x.shape[axis])]
+    full = [tap for tap in taps if tap[0][-1] == slice(0, n)]
+    shape = x.shape[:axis] + (n,) + x.shape[axis + 1:]
+    if not full:
+        total = xp.zeros(shape, dtype=x.dtype)
+    elif len(taps) == 1:
+        return x[full[0][1]].copy()
+    else:  # a tap every window sees, added to the next one in one pass: no copy, no fill
+        taps.remove(full[0])
+        every = x[full[0][1]]
+        o, i = taps.pop(0)
+        total = xp.empty(shape, dtype=x.dtype)
+        xp.add(every[o], x[i], out=total[o])
+        for rest in (slice(0, o[-1].start), slice(o[-1].stop, n)):
+            total[lead + (rest,)] = every[lead + (rest,)]
+    for o, i in taps:
+        total[o] += x[i]
+    return total
+
+
 class _Pool(Function):
-    """Shared plumbing: layout, padding and the un-padding of the input gradient."""
+    """Shared plumbing: layout, and padding where the subclass asks for it (max pool)."""
 
     def forward(self, xp, x, pool_size, strides, padding, data_format):
         pool, strides, pads, out, first = _geometry(
@@ -87,7 +121,7 @@ class _Pool(Function):
         if first:
             x = xp.moveaxis(x, 1, -1)
         self.in_shape = x.shape
-        if any(p != (0, 0) for p in pads):
+        if self.pads_input and any(p != (0, 0) for p in pads):
             shape, inner = self._padded()
             padded = xp.full(shape, self.pad_value(x.dtype), dtype=x.dtype)
             padded[inner] = x  # NOTE: 3x faster than xp.pad
@@ -106,20 +140,13 @@ class _Pool(Function):
         pool, strides, out = self.geometry
         if self.first:
             gy = xp.moveaxis(gy, 1, -1)
-        shape, inner = self._padded()
-        gx = xp.zeros(shape, dtype=gy.dtype)
-        tap_grad = self.tap_grad(xp, gy)
-        for sl in _tap_slices(pool, strides, out):
-            # NOTE: `+=` on a strided view: positions inside one tap's slice are distinct, and
-            # taps are added one after another, so overlapping windows accumulate exactly.
-            gx[sl] += tap_grad(sl)
-        if any(p != (0, 0) for p in self.pads):
-            gx = xp.ascontiguousarray(gx[inner])
+        gx = self.input_grad(xp, gy, pool, strides, out)
         return (xp.moveaxis(gx, -1, 1) if self.first else gx,)
 
 
 class MaxPool(_Pool):
     op_name = "max_pool"
+    pads_input = True
 
     @staticmethod
     def pad_value(dtype):
@@ -131,35 +158,45 @@ class MaxPool(_Pool):
         self.x, self.y = x, _pool_axes(x, pool, strides, out, xp.maximum)
         return self.y
 
-    def tap_grad(self, xp, gy):
-        taken = None
-
-        def grad(sl):
-            nonlocal taken
-            hit = self.x[sl] == self.y
-            if taken is None:
-                taken = hit
+    def input_grad(self, xp, gy, pool, strides, out):
+        shape, inner = self._padded()
+        # Windows that tile the input exactly (2x2/2 on even sizes) write every pixel once:
+        # no zero fill and plain stores; otherwise taps accumulate with `+=` (overlaps).
+        tiled = all(s == k and s * n == d for k, s, n, d in zip(pool, strides, out, shape[1:-1]))
+        disjoint = all(s >= k for k, s in zip(pool, strides))
+        gx = (xp.empty if tiled else xp.zeros)(shape, dtype=gy.dtype)
+        hit = xp.empty(gy.shape, dtype=bool)
+        taken = xp.empty(gy.shape, dtype=bool)
+        share = None if disjoint else xp.empty_like(gy)
+        for i, sl in enumerate(_tap_slices(pool, strides, out)):
+            xp.equal(self.x[sl], self.y, out=hit)
+            if i:
+                # First maximum in window (tap) order wins ties: one gradient route per
+                # window. On bools `hit > taken` is `hit & ~taken` in one pass.
+                xp.greater(hit, taken, out=hit)
+                xp.logical_or(taken, hit, out=taken)
             else:
-                # First maximum in window (tap) order wins ties: one gradient route per window.
-                hit &= ~taken
-                taken |= hit
-            return gy * hit
-
-        return grad
+                taken[...] = hit
+            if disjoint:
+                xp.multiply(gy, hit, out=gx[sl])
+            else:
+                # NOTE: `+=` on a strided view: positions inside one tap's slice are
+                # distinct, and taps are added one after another, so overlaps accumulate.
+                gx[sl] += xp.multiply(gy, hit, out=share)
+        if any(p != (0, 0) for p in self.pads):
+            gx = xp.ascontiguousarray(gx[inner])
+        return gx
 
 
 class AveragePool(_Pool):
     op_name = "average_pool"
-
-    @staticmethod
-    def pad_value(dtype):
-        return 0
+    pads_input = False  # taps are clipped to real pixels instead: no padded copy
 
     def pool(self, xp, x, pool, strides, out):
-        total = _pool_axes(x, pool, strides, out, xp.add)
-        self.inv_count = self._inverse_counts(xp, pool, strides, out, x.dtype)
-        total *= self.inv_count
-        return total
+        for axis, (k, s, n, (before, _)) in enumerate(zip(pool, strides, out, self.pads), 1):
+            x = _window_sum(xp, x, axis, k, s, n, before)
+        x *= self._inverse_counts(xp, pool, strides, out, x.dtype)
+        return x
 
     def _inverse_counts(self, xp, pool, strides, out, dtype):
         """1 / (real pixels per window), broadcastable to (N, *out, C): 'same' borders see fewer."""
@@ -176,9 +213,24 @@ class AveragePool(_Pool):
             count = count * per_axis.astype(dtype).reshape(shape)
         return 1 / count
 
-    def tap_grad(self, xp, gy):
-        g = gy * self.inv_count  # every tap of a window gets the same share
-        return lambda sl: g
+    def input_grad(self, xp, gy, pool, strides, out):
+        # The window sum is separable, so is its transpose: spread the gradient along one
+        # spatial axis, then the next (6 passes instead of 9 for a 3x3 window).
+        g = gy * self._inverse_counts(xp, pool, strides, out, gy.dtype)
+        for axis, (k, s, n, (before, _)) in enumerate(zip(pool, strides, out, self.pads), 1):
+            lead = (slice(None),) * axis
+            length = self.in_shape[axis]
+            if s == 1:  # the transpose of a stride-1 window sum is one with mirrored offsets
+                g = _window_sum(xp, g, axis, k, 1, length, k - 1 - before)
+                continue
+            spread = xp.zeros(g.shape[:axis] + (length,) + g.shape[axis + 1:], dtype=g.dtype)
+            for t, (o, i) in enumerate(_axis_taps(k, s, n, before, length)):
+                if t == 0 or s >= k:
+                    spread[lead + (i,)] = g[lead + (o,)]  # nothing written there yet
+                else:
+                    spread[lead + (i,)] += g[lead + (o,)]
+            g = spread
+        return g
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):

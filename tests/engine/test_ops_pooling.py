@@ -132,3 +132,57 @@ def test_bad_input_raises_clear_errors(fn):
         fn(x, (2, 2, 2))
     with pytest.raises(ValueError, match="Received: data_format='nhwc'"):
         fn(x, 2, data_format="nhwc")
+
+
+def reference_pool_grad(x, gy, pool, strides, padding, kind):
+    """Loops over output pixels: the window's first maximum (row-major) or each real pixel
+    (1 / count of them) gets the output's gradient."""
+    nd = x.ndim - 2
+    pool = (pool,) * nd if isinstance(pool, int) else tuple(pool)
+    strides = (strides,) * nd if isinstance(strides, int) else tuple(strides)
+    sizes = x.shape[1:-1]
+    before = [0] * nd
+    if padding == "same":
+        before = [max((o - 1) * s + k - n, 0) // 2
+                  for o, s, k, n in zip(gy.shape[1:-1], strides, pool, sizes)]
+    gx = np.zeros(x.shape)
+    for b, c in np.ndindex(x.shape[0], x.shape[-1]):
+        for idx in np.ndindex(*gy.shape[1:-1]):
+            window = tuple(slice(max(i * s - p, 0), min(i * s - p + k, n))
+                           for i, s, p, k, n in zip(idx, strides, before, pool, sizes))
+            patch = gx[(b, *window, c)]  # a view: writes land in gx
+            g = gy[(b, *idx, c)]
+            if kind == "max":
+                first = np.unravel_index(np.argmax(x[(b, *window, c)]), patch.shape)
+                patch[first] += g
+            else:
+                patch += g / patch.size
+    return gx
+
+
+@pytest.mark.parametrize("kind", ["max", "average"])
+@pytest.mark.parametrize("shape,pool,strides,padding", [
+    ((3, 8, 6, 4), 2, 2, "valid"),           # windows tile the input: max's store-only path
+    ((3, 9, 7, 4), 2, 2, "valid"),           # disjoint windows, cropped border
+    ((2, 7, 7, 3), 2, 3, "valid"),           # gaps between windows
+    ((2, 7, 8, 3), 2, 3, "same"),
+    ((2, 8, 8, 3), (2, 2), (2, 2), "same"),  # 'same' without padding: tiled too
+    ((2, 9, 9, 3), 3, 2, "same"),            # overlapping: `+=` path
+    ((2, 7, 6, 3), (3, 2), (1, 2), "same"),
+    ((2, 9, 3), 4, 1, "same"),               # even window, uneven padding
+    ((2, 6, 7, 3), 3, 1, "valid"),
+    ((1, 4, 6, 4, 2), 2, 2, "valid"),
+    ((1, 5, 4, 5, 2), 3, (2, 1, 2), "same"),
+])
+def test_fast_paths_equal_window_loop_with_ties(kind, shape, pool, strides, padding):
+    # Quantised ReLU-like inputs: many windows hold several equal maxima (zeros and repeats).
+    x = np.round(np.maximum(randn(*shape, seed=13), 0) * 2).astype(np.float32)
+    fn = ops.max_pool if kind == "max" else ops.average_pool
+    t = Tensor(x, requires_grad=True)
+    y = fn(t, pool, strides, padding)
+    np.testing.assert_allclose(y.numpy(), reference_pool(x, pool, strides, padding, kind),
+                               rtol=1e-6, atol=1e-6)
+    gy = randn(*y.shape, seed=14).astype(np.float32)
+    (g,) = engine.grad(y, [t], grad_outputs=gy)
+    expected = reference_pool_grad(x, gy.astype(np.float64), pool, strides, padding, kind)
+    np.testing.assert_allclose(g.numpy(), expected, rtol=1e-5, atol=1e-6)
