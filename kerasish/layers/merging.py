@@ -137,6 +137,13 @@ class Merge(Layer):
         return output_mask
 
 
+def _sum(inputs):
+    output = inputs[0]
+    for x in inputs[1:]:
+        output = ops.add(output, x)
+    return output
+
+
 class Add(Merge):
     """Elementwise sum of a list of inputs.
 
@@ -145,10 +152,7 @@ class Add(Merge):
     """
 
     def _merge_function(self, inputs, masks):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.add(output, x)
-        return output
+        return _sum(inputs)
 
 
 class Subtract(Merge):
@@ -199,10 +203,7 @@ class Average(Merge):
     """
 
     def _merge_function(self, inputs, masks):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.add(output, x)
-        return ops.divide(output, len(inputs))
+        return ops.divide(_sum(inputs), len(inputs))
 
 
 class Maximum(Merge):
