@@ -176,6 +176,8 @@ def parse_args(argv=None):
     p.add_argument("--gap", type=float, default=150.0, help="ms of sleep before a timed step")
     p.add_argument("--spin", action="store_true", help="how long threads spin after a step")
     p.add_argument("--inception", choices=["auto", "builtin", "applications"], default="auto")
+    p.add_argument("--jit", choices=["auto", "off"], default="auto",
+                   help="kerasish's compiled step (compile's jit_compile) or the eager one")
     p.add_argument("--_memory-side", dest="memory_side", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -195,6 +197,7 @@ def _main_here(keys, args):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    workloads.JIT_COMPILE = False if args.jit == "off" else "auto"
     keys = ORDER if args.workload == "all" else [args.workload]
     if args.memory_side:
         return memory_side(workloads.WORKLOADS[keys[0]], args.memory_side, args)

@@ -17,6 +17,9 @@ import numpy as np
 
 from bench import inception
 
+# kerasish's compile(jit_compile=...): "auto" (the compiled step) or False (eager)
+JIT_COMPILE = "auto"
+
 
 @dataclasses.dataclass
 class Workload:
@@ -95,7 +98,8 @@ def ours_mlp(data, device):
     L = keras.layers
     model = keras.Sequential([keras.Input((784,)), L.Dense(512, activation="relu"),
                               L.Dense(512, activation="relu"), L.Dense(10)])
-    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss=_sce(keras))
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss=_sce(keras),
+                  jit_compile=JIT_COMPILE)
     x, y = _ours_inputs(device, data["x"], data["y"].astype(np.int32))
     return model, _train_step(model, x, y)
 
@@ -108,7 +112,8 @@ def ours_cnn(data, device):
         L.Conv2D(32, 5, padding="same", activation="relu"), L.MaxPooling2D(2),
         L.Conv2D(64, 5, padding="same", activation="relu"), L.MaxPooling2D(2),
         L.Flatten(), L.Dense(1024, activation="relu"), L.Dense(10)])
-    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=_sce(keras))
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=_sce(keras),
+                  jit_compile=JIT_COMPILE)
     x, y = _ours_inputs(device, data["x"], data["y"].astype(np.int32))
     return model, _train_step(model, x, y)
 
@@ -118,7 +123,8 @@ def ours_lstm(data, device):
     L = keras.layers
     model = keras.Sequential([keras.Input((100,), dtype="int32"), L.Embedding(10000, 256),
                               L.LSTM(128), L.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy",
+                  jit_compile=JIT_COMPILE)
     x, y = _ours_inputs(device, data["x"].astype(np.int32), data["y"])
     return model, _train_step(model, x, y)
 
@@ -144,7 +150,8 @@ def ours_videoqa(data, device):
     q = L.LSTM(128)(L.Embedding(10000, 256)(question))
     h = L.Dense(128, activation="relu")(L.Concatenate()([v, q]))
     model = keras.Model([video, question], L.Dense(1000)(h))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=_sce(keras))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=_sce(keras),
+                  jit_compile=JIT_COMPILE)
     v_in, q_in, y = _ours_inputs(device, data["video"], data["question"].astype(np.int32),
                                  data["y"].astype(np.int32))
     return model, _train_step(model, [v_in, q_in], y)

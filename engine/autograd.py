@@ -133,6 +133,9 @@ class Function:
             fn.parents = tuple([x if isinstance(x, Tensor) else None for x in inputs])
             out._requires_grad = True
             out._node = fn
+        tracer = getattr(_state, "tracer", None)
+        if tracer is not None:  # engine.jit is recording a step
+            tracer.record(cls, inputs, arrays, params, needs, xp, out)
         return out
 
 

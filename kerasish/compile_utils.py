@@ -88,22 +88,33 @@ class CompileLoss:
 
     def __call__(self, model, y_true, y_pred, sample_weight=None):
         """The total loss (an engine scalar); per-output values are tracked for the logs."""
+        total, named = self.compute(model, y_true, y_pred, sample_weight)
+        self.track(total, named, len(utils.flatten(y_pred)[0]))
+        return total
+
+    def compute(self, model, y_true, y_pred, sample_weight=None):
+        """The total loss and the named per-output losses, with ops only (what a compiled
+        step records); ``track`` then adds them to the loss trackers."""
         if not self.built:
             self.build(model, y_true, y_pred)
         flat_true, flat_pred = utils.flatten(y_true), utils.flatten(y_pred)
         flat_sw = utils.flatten(sample_weight) if sample_weight is not None else None
-        total, batch = None, len(flat_pred[0])
+        total, named = None, []
         for i, loss_fn, weight, name in self.entries:
             sw = None if flat_sw is None else flat_sw[i if len(flat_sw) > 1 else 0]
             value = loss_fn(flat_true[i], flat_pred[i], sample_weight=sw)
             if name is not None:
-                self.trackers[name].update_state(value.numpy(), sample_weight=batch)
+                named.append((name, value))
             term = value if weight == 1.0 else ops.multiply(value, weight)
             total = term if total is None else ops.add(total, term)
         for penalty in model.losses:
             total = penalty if total is None else ops.add(total, penalty)
+        return total, named
+
+    def track(self, total, named, batch):
+        for name, value in named:
+            self.trackers[name].update_state(value.numpy(), sample_weight=batch)
         self.total_tracker.update_state(total.numpy(), sample_weight=batch)
-        return total
 
     @property
     def metrics(self):

@@ -8,6 +8,7 @@ import engine
 from engine import Tensor, backend
 
 from . import callbacks as callbacks_module
+from . import compiled_step
 from . import data as data_module
 from . import optimizers, utils
 from . import random_state
@@ -53,6 +54,7 @@ class Trainer:
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self.jit_compile = jit_compile
+        self.__dict__.pop("_compiled_steps", None)  # plans belong to the old loss and optimizer
         self.run_eagerly = run_eagerly
         self.compiled = True
         self.stop_training = False
@@ -97,6 +99,8 @@ class Trainer:
         return self._compile_loss(self, y, y_pred, sample_weight)
 
     def train_step(self, data):
+        if compiled_step.applies(self):
+            return compiled_step.train_step(self, data)
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import engine
 from engine import Tensor, backend
 
 from . import config
@@ -38,6 +39,7 @@ class Variable(Tensor):
 
     def assign(self, value):
         """Replaces the value in place; the shape must match."""
+        engine.jit.record_assign(self, value)
         value = value.data if isinstance(value, Tensor) else value
         shape = tuple(np.shape(value))
         if shape != self.shape:

@@ -162,11 +162,19 @@ class RNN(Layer):
         step (at every masked step with ``zero_output_for_mask``), else h."""
         if mask is None:
             return output
+        # NOTE: ops only, no arithmetic on mask.data: a compiled step replays ops alone.
         xp = backend.get_array_module(mask.data)
-        m = mask.data[:, ::-1] if self.go_backwards else mask.data  # into processing order
-        valid = m if self.zero_output_for_mask else xp.cumsum(m, axis=1) > 0
-        valid = valid[:, :, None] if self.return_sequences else valid[:, -1:]
-        return ops.where(Tensor(valid), output, xp.zeros((), dtype=output.dtype))
+        m = ops.cast(ops.flip(mask, axis=1) if self.go_backwards else mask, output.dtype)
+        if not self.zero_output_for_mask:  # valid from a row's first valid step on
+            if self.return_sequences:
+                steps = m.shape[1]  # cumulative sum over time as a product with a triangle
+                m = ops.matmul(m, Tensor(xp.triu(xp.ones((steps, steps), dtype=m.dtype))))
+            else:
+                m = ops.max(m, axis=1, keepdims=True)
+        valid = ops.greater(m, 0)
+        valid = ops.expand_dims(valid, -1) if self.return_sequences else \
+            ops.getitem(valid, (slice(None), slice(-1, None)))
+        return ops.where(valid, output, xp.zeros((), dtype=output.dtype))
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         batch, steps = sequences.shape[0], sequences.shape[1]

@@ -1,0 +1,72 @@
+"""The compiled training step of ``compile(jit_compile=...)``.
+
+Forward, loss and backward run as one ``engine.jit`` plan (traced on the first batch of each
+shape, checked against the eager step on the second, replayed after); the optimizer update,
+the loss trackers and the metrics run as in the eager step, so results equal the eager ones.
+"""
+from __future__ import annotations
+
+from engine import jit
+
+from . import data as data_module
+from . import utils
+
+
+def applies(model) -> bool:
+    """Compiled unless asked not to, or the model changes what the default step computes."""
+    from .trainer import Trainer
+
+    if model.run_eagerly or model.jit_compile in (False, None):
+        return False
+    cls = type(model)
+    return cls.compute_loss is Trainer.compute_loss and model._compile_loss is not None
+
+
+class _Step:
+    """One compiled step for a fixed data structure and list of trainable weights."""
+
+    def __init__(self, model, structure, variables):
+        self.model, self.structure, self.pred_structure = model, structure, None
+        self.num_named = 0
+        self.compiled = jit.value_and_grad(self._forward, variables)
+
+    def _forward(self, flat):
+        model = self.model
+        x, y, sample_weight = utils.pack_like(self.structure, flat)
+        y_pred = model(x, training=True)
+        total, named = model._compile_loss.compute(model, y, y_pred, sample_weight)
+        flat_pred = utils.flatten(y_pred)
+        self.pred_structure, self.names = y_pred, [n for n, _ in named]
+        masks = [getattr(p, "_keras_mask", None) for p in flat_pred]
+        return [total] + [v for _, v in named] + flat_pred + masks
+
+    def __call__(self, flat):
+        outputs, grads = self.compiled(flat)
+        n = len(self.names)
+        total, values = outputs[0], outputs[1:1 + n]
+        flat_pred = outputs[1 + n:]
+        half = len(flat_pred) // 2
+        for pred, mask in zip(flat_pred[:half], flat_pred[half:]):
+            if pred is not None and mask is not None:
+                pred._keras_mask = mask
+        y_pred = utils.pack_like(self.pred_structure, flat_pred[:half])
+        return total, list(zip(self.names, values)), y_pred, grads
+
+
+def train_step(model, data):
+    """The default ``train_step`` through a compiled plan."""
+    x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
+    structure = (x, y, sample_weight)
+    flat = utils.flatten(structure)
+    variables = model.trainable_weights
+    key = (repr(utils.map_structure(lambda _: None, structure)),
+           tuple(id(v) for v in variables))
+    steps = model.__dict__.setdefault("_compiled_steps", {})
+    step = steps.get(key)
+    if step is None:
+        step = steps[key] = _Step(model, structure, variables)
+    total, named, y_pred, grads = step(flat)
+    model._compile_loss.track(total, named, len(utils.flatten(y_pred)[0]))
+    if variables:
+        model.optimizer.apply(grads, variables)
+    return model.compute_metrics(x, y, y_pred, sample_weight)
