@@ -13,6 +13,7 @@ from . import data as data_module
 from . import optimizers, utils
 from . import random_state
 from .compile_utils import CompileLoss, CompileMetrics, logs_from
+from .distribution import hooks as distributed
 from .symbolic import KerasTensor
 
 
@@ -126,7 +127,8 @@ class Trainer:
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        return logs_from(self.metrics)
+        with distributed.global_metric_state(self.metrics):  # sums over ranks, if any
+            return logs_from(self.metrics)
 
     # -- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -148,12 +150,14 @@ class Trainer:
             vx, vy, vsw = data_module.unpack_x_y_sample_weight(validation_data)
             val = data_module.make_data(vx, vy, vsw, validation_batch_size or batch_size,
                                         steps=validation_steps)
+        train, val = distributed.shard(train), distributed.shard(val)  # this rank's slices
         steps = train.num_batches if steps_per_epoch is None else steps_per_epoch
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
             epochs=epochs, steps=steps)
         self._callback_list = callback_list
         self._build_compiled(train)
+        distributed.on_fit_begin(self)  # rank 0's weights and random state everywhere
         self.stop_training = False
         self._resume = None
         callback_list.on_train_begin()
@@ -226,7 +230,8 @@ class Trainer:
         """Returns the loss (and metrics) on the data, as Keras returns them."""
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else verbose
-        data = data_module.make_data(x, y, sample_weight, batch_size, steps=steps)
+        data = distributed.shard(
+            data_module.make_data(x, y, sample_weight, batch_size, steps=steps))
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=data.num_batches)
@@ -244,7 +249,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Runs the model in batches; returns NumPy arrays (a list or dict for several)."""
         verbose = 1 if verbose == "auto" else verbose
-        data = data_module.make_data(x, None, None, batch_size, steps=steps)
+        data = distributed.shard(data_module.make_data(x, None, None, batch_size, steps=steps))
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=data.num_batches)
@@ -257,7 +262,7 @@ class Trainer:
                 outputs.append(out)
                 callback_list.on_predict_batch_end(batch, {"outputs": out})
         callback_list.on_predict_end()
-        return _concat(outputs)
+        return distributed.gather_predictions(data, _concat(outputs))
 
     # -- one batch -----------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):

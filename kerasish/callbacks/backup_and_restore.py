@@ -6,9 +6,14 @@ variables (slots and step), the position in the epoch (epoch, next batch and the
 order), every random generator's state, the compiled metrics' running state, and the plain
 state of the other callbacks. A run killed at any point and started again with the same
 command ends with the same weights, bit for bit, as a run that was never interrupted.
+
+Under a distribution (``kerasish.distribution``) rank 0 writes the file, holding the metric
+states summed over ranks and every rank's random state; every rank restores from rank 0's
+copy of the file (sent over MPI, so no shared file system is needed).
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -16,7 +21,8 @@ import shutil
 import h5py
 import numpy as np
 
-from .. import random_state
+from .. import distribution, random_state
+from ..distribution import hooks as distributed
 from ..saving import atomic
 from .callback import Callback
 
@@ -100,8 +106,11 @@ class BackupAndRestore(Callback):
     # -- the hooks -----------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         self._batches_seen = 0
-        if os.path.exists(self.path):
-            self._restore()
+        blob = distributed.chief_file_bytes(self.path)  # None with one process
+        if blob is not None:
+            self._restore(io.BytesIO(blob))
+        elif distributed.num_processes() == 1 and os.path.exists(self.path):
+            self._restore(self.path)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -127,7 +136,8 @@ class BackupAndRestore(Callback):
         self._save(epoch + 1, 0, None)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        if self.delete_checkpoint and distribution.is_chief() and \
+                os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)
 
     # -- the checkpoint ------------------------------------------------------------------------
@@ -136,17 +146,28 @@ class BackupAndRestore(Callback):
         return [] if listed is None else [c for c in listed.callbacks if c is not self]
 
     def _save(self, epoch, batch, order):
-        os.makedirs(self.backup_dir, exist_ok=True)
         model, optimizer = self.model, self.model.optimizer
+        metric_state = distributed.summed_metric_state(model.metrics)  # collective
+        ranks = distributed.num_processes()
+        randoms = distributed.gather_to_chief(distributed.dump_random_state()) \
+            if ranks > 1 else None
+        if not distribution.is_chief():
+            return
+        os.makedirs(self.backup_dir, exist_ok=True)
         meta = {"epoch": epoch, "batch": batch,
                 "random": _to_json(random_state.get_state()), "callbacks": []}
+        if randoms is not None:
+            meta["random_ranks"] = [r.decode() for r in randoms]
 
         def write(f):
             _write_list(f, "weights", [w.numpy() for w in model.weights])
             _write_list(f, "optimizer", [v.numpy() for v in optimizer.variables]
                         if optimizer.built else [])
+            start = 0
             for i, metric in enumerate(model.metrics):
-                _write_list(f, f"metrics/{i}", [v.numpy() for v in metric.variables])
+                count = len(metric.variables)
+                _write_list(f, f"metrics/{i}", metric_state[start:start + count])
+                start += count
             if order is not None:
                 f.create_dataset("order", data=np.asarray(order))
             for i, callback in enumerate(self._other_callbacks()):
@@ -160,9 +181,9 @@ class BackupAndRestore(Callback):
             shutil.copyfile(self.path, self.path + ".bkp")
         atomic.atomic_write(self.path, lambda tmp: _with_h5(tmp, write))
 
-    def _restore(self):
+    def _restore(self, source):
         model, optimizer = self.model, self.model.optimizer
-        with h5py.File(self.path, "r") as f:
+        with h5py.File(source, "r") as f:
             meta = json.loads(f.attrs["metadata"])
             model.set_weights(_read_list(f, "weights"))
             saved = _read_list(f, "optimizer")
@@ -179,11 +200,18 @@ class BackupAndRestore(Callback):
                 arrays = {key: _read_list(f, f"{group}/{key}")
                           for key in (f[group] if group in f else [])}
                 self._pending_callbacks.append((scalars, arrays))
-        state = _from_json(meta["random"])
-        state["python"] = _python_state(state["python"])
+        ranks = meta.get("random_ranks")
+        if ranks is not None and len(ranks) == distributed.num_processes():
+            state = distributed.load_random_state(ranks[distributed.rank()])
+        else:
+            state = _from_json(meta["random"])
+            state["python"] = _python_state(state["python"])
         random_state.set_state(state)
         if meta["batch"] == 0:
             self._pending_metrics = None
+        elif self._pending_metrics is not None and distributed.rank() != 0:
+            # The file holds the sums over ranks: rank 0 takes them, the others start at zero.
+            self._pending_metrics = [[np.zeros_like(a) for a in m] for m in self._pending_metrics]
         model._resume = {"epoch": meta["epoch"], "batch": meta["batch"], "order": order}
         self._batches_seen = 0
 

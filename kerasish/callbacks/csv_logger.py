@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from .. import distribution
 from .callback import Callback
 
 
@@ -44,6 +45,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not distribution.is_chief():  # rank 0 writes the file
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename, encoding="utf-8") as f:
@@ -59,6 +62,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribution.is_chief():
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import warnings
 
+from .. import distribution
 from ..progbar import print_msg
 from .monitor_callback import MonitorCallback
 
@@ -55,6 +56,9 @@ class ModelCheckpoint(MonitorCallback):
             raise ValueError("The filepath provided must end in `.keras` (Keras model format). "
                              f"Received: filepath={self.filepath}")
 
+    def _talks(self):
+        return self.verbose > 0 and distribution.is_chief()
+
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
 
@@ -82,7 +86,7 @@ class ModelCheckpoint(MonitorCallback):
 
     def _should_save_model(self, epoch, logs, filepath):
         if not self.save_best_only:
-            if self.verbose > 0:
+            if self._talks():
                 print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
             return True
         current = (logs or {}).get(self.monitor)
@@ -94,19 +98,20 @@ class ModelCheckpoint(MonitorCallback):
             self._set_monitor_op()  # a batch-level save can come before the first epoch end
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
-            if self.verbose > 0:
+            if self._talks():
                 print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
                           f"{current:.5f}, saving model to {filepath}")
             self.best = current
             return True
-        if self.verbose > 0:
+        if self._talks():
             print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
         return False
 
     def _save_model(self, epoch, batch, logs):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, logs, filepath):
+        # NOTE: every rank decides (to keep `best` in step); only rank 0 writes.
+        if not self._should_save_model(epoch, logs, filepath) or not distribution.is_chief():
             return
         dirname = os.path.dirname(filepath)
         if dirname:
@@ -119,7 +124,7 @@ class ModelCheckpoint(MonitorCallback):
             self.model.save_weights(filepath)
         else:
             self.model.save(filepath)
-        if self.verbose > 0:
+        if self._talks():
             print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
     def _get_file_path(self, epoch, batch, logs):

@@ -1,6 +1,7 @@
 """ProgbarLogger: the progress output of fit/evaluate/predict (added by ``verbose`` != 0)."""
 from __future__ import annotations
 
+from .. import distribution
 from ..progbar import Progbar, print_msg
 from .callback import Callback
 
@@ -29,6 +30,8 @@ class ProgbarLogger(Callback):
         super().set_params(params)
         verbose = params.get("verbose", 1)
         self.verbose = 1 if verbose == "auto" else verbose
+        if not distribution.is_chief():  # one progress bar per job: rank 0's
+            self.verbose = 0
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 

@@ -14,6 +14,7 @@ import engine
 from engine import Tensor, backend
 
 from .. import config, initializers, utils
+from ..distribution import hooks as distributed
 from ..variables import Variable
 from . import schedules
 from ._gradients import as_gradient, cast, clip_gradients, filter_empty_gradients, raw
@@ -242,6 +243,7 @@ class Optimizer:
         with engine.no_grad():
             grads, trainable_variables = filter_empty_gradients(grads, trainable_variables)
             grads = [as_gradient(g, v) for g, v in zip(grads, trainable_variables)]
+            grads = distributed.average_gradients(grads)  # over ranks, if distributed
             if self.loss_scale_factor is not None:
                 grads = [g / self.loss_scale_factor for g in grads]
             self._backend_apply_gradients(grads, trainable_variables)

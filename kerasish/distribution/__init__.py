@@ -1,0 +1,15 @@
+"""Data-parallel training across processes and machines (``keras.distribution``), on MPI.
+
+>>> import kerasish as keras
+>>> keras.distribution.initialize()                    # rank and size from mpiexec / srun
+>>> keras.distribution.set_distribution(keras.distribution.DataParallel())
+>>> model.fit(x, y, batch_size=64)                     # 64 = the global batch
+
+Run with ``mpiexec -n 4 python -m mpi4py train.py``. mpi4py is imported only by
+``initialize``/``DataParallel`` (``pip install kerasish[distributed]``).
+"""
+from .api import (DataParallel, distribution, initialize, is_chief, list_devices,
+                  set_distribution)
+
+__all__ = ["DataParallel", "distribution", "initialize", "is_chief", "list_devices",
+           "set_distribution"]
