@@ -4,8 +4,8 @@
 >>> inputs = keras.Input((8,))
 >>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
 """
-from . import (activations, callbacks, config, datasets, initializers, layers, losses, metrics,
-               models, optimizers, regularizers, utils)
+from . import (activations, callbacks, config, datasets, distribution, initializers, layers,
+               losses, metrics, models, optimizers, regularizers, summary, utils)
 from .layers import Input, InputLayer, Layer
 from .models import Functional, Model, Sequential
 from .variables import Variable
@@ -24,5 +24,6 @@ def __getattr__(name):
 
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Functional", "Variable",
-           "activations", "callbacks", "config", "datasets", "initializers", "layers", "losses",
-           "metrics", "models", "optimizers", "regularizers", "utils"]
+           "activations", "callbacks", "config", "datasets", "distribution", "initializers",
+           "layers", "losses", "metrics", "models", "optimizers", "regularizers", "summary",
+           "utils"]
