@@ -85,3 +85,27 @@ def test_slices_and_buckets_by_hand():
     assert [sharding.bounds(10, 4, r) for r in range(4)] == [(0, 2), (2, 5), (5, 7), (7, 10)]
     assert buckets([10, 10, 30, 50, 5], 25) == [[0, 1], [2], [3], [4]]
     assert buckets([], 25) == []
+
+
+def test_gradients_are_summed_in_few_bucketed_allreduces(tmp_path):
+    check(run("train_job.py", "--model", "cnn", "--out", tmp_path, "--epochs", 1)[0])
+    stats = _json(tmp_path, 0)["allreduce"]
+    # 6 steps, one all-reduce each: the 4 gradients (235 floats) fit in one 4 MB bucket
+    weights = _load(tmp_path, "rank0.npz")
+    assert stats["calls"] == 6
+    assert stats["bytes"] == 6 * 4 * sum(w.size for w in weights)
+
+
+@pytest.mark.gpu
+def test_one_rank_on_a_gpu_sums_through_nccl(tmp_path):
+    from engine import backend
+
+    if not backend.cupy_available():
+        pytest.skip("CuPy with a CUDA device is not available")
+    dist, single = tmp_path / "dist", tmp_path / "single"
+    dist.mkdir(), single.mkdir()
+    check(run("train_job.py", "--device", "gpu", "--out", dist, ranks=1)[0])
+    check(run("train_job.py", "--device", "gpu", "--out", single, "--single", ranks=0)[0])
+    assert _json(dist, 0)["nccl"] and _json(dist, 0)["allreduce"]["calls"] == 12
+    for a, ref in zip(_load(dist, "rank0.npz"), _load(single, "rank0.npz")):
+        assert np.linalg.norm(a - ref) / np.linalg.norm(ref) < 1e-5

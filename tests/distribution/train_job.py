@@ -70,7 +70,9 @@ def main():
     parser.add_argument("--single", action="store_true", help="no distribution")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--backup", default=None)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
+    keras.config.set_device(args.device)
     rank = 0
     if not args.single:
         keras.distribution.initialize()
@@ -92,6 +94,9 @@ def main():
                             validation_data=(x[90:], y[90:]), callbacks=callbacks)
     out = {"history": history.history, "trained": faults.trained,
            "evaluate": model.evaluate(x, y, batch_size=30, verbose=0, return_dict=True)}
+    if not args.single:
+        comm = keras.distribution.distribution().comm
+        out["allreduce"], out["nccl"] = comm.stats, comm._nccl is not None
     if args.model == "mlp":
         np.savez(os.path.join(args.out, f"predict_rank{rank}.npz"),
                  predict=model.predict(x, batch_size=27, verbose=0), direct=model(x).numpy())
