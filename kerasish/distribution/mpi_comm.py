@@ -53,7 +53,9 @@ def _reduce_dtype(dtype):
 class MPICommunicator:
     """``COMM_WORLD`` with bucketed sums, broadcasts and gathers of NumPy buffers.
 
-    ``stats`` counts the gradient all-reduces (calls, bytes, seconds) for the benchmarks.
+    ``stats`` counts the gradient all-reduces for the benchmarks: calls, bytes, seconds (the
+    whole ``allreduce_sum``: packing, the collective, unpacking) and wire_seconds (the
+    collective alone, including any wait for a slower rank).
     """
 
     def __init__(self, comm=None, bucket_bytes=BUCKET_BYTES):
@@ -65,7 +67,7 @@ class MPICommunicator:
         self.reset_stats()
 
     def reset_stats(self):
-        self.stats = {"calls": 0, "bytes": 0, "seconds": 0.0}
+        self.stats = {"calls": 0, "bytes": 0, "seconds": 0.0, "wire_seconds": 0.0}
 
     # -- GPU ---------------------------------------------------------------------------------
     def local_rank(self):
@@ -93,6 +95,7 @@ class MPICommunicator:
     def allreduce_sum(self, arrays, scale=None):
         """The element-wise sums over all ranks of ``arrays`` (each multiplied by ``scale``
         first), as new arrays shaped like the inputs. GPU arrays are summed through NCCL."""
+        start = time.perf_counter()
         arrays = list(arrays)
         out = [None] * len(arrays)
         groups = {}
@@ -123,6 +126,7 @@ class MPICommunicator:
                     out[i] = flat[offset:offset + n].reshape(arrays[i].shape).astype(
                         dtype, copy=False)
                     offset += n
+        self.stats["seconds"] += time.perf_counter() - start
         return out
 
     def _sum_inplace(self, flat, device):
@@ -133,7 +137,7 @@ class MPICommunicator:
             self.comm.Allreduce(self.MPI.IN_PLACE, flat, op=self.MPI.SUM)
         self.stats["calls"] += 1
         self.stats["bytes"] += flat.nbytes
-        self.stats["seconds"] += time.perf_counter() - start
+        self.stats["wire_seconds"] += time.perf_counter() - start
 
     def sum_host(self, array):
         """The sum over ranks of a small NumPy array (metric states)."""
