@@ -12,6 +12,7 @@ from engine import backend
 from . import api
 
 _BATCH_WEIGHT = None  # n_local / n_global of the batch being trained (set by sharded data)
+_MOVING = []  # the BatchNormalization moving statistics of the model being fitted
 
 
 def set_batch_weight(weight):
@@ -41,12 +42,21 @@ def average_gradients(grads):
     if comm is None:
         return grads
     weight = _BATCH_WEIGHT if _BATCH_WEIGHT is not None else 1.0 / comm.size
-    return comm.allreduce_sum(grads, scale=weight)
+    grads = comm.allreduce_sum(grads, scale=weight)
+    if _MOVING and comm.size > 1:
+        # Each rank normalized with its own batch's statistics (no SyncBatchNorm): average
+        # the moving statistics they updated, so the replicas stay identical.
+        means = comm.allreduce_sum([v.data for v in _MOVING], scale=1.0 / comm.size)
+        for variable, value in zip(_MOVING, means):
+            variable.data[...] = value
+    return grads
 
 
 def on_fit_begin(model):
     """Rank 0's weights, optimizer state and random state on every rank."""
+    global _MOVING
     comm = _comm()
+    _MOVING = [] if comm is None else _moving_statistics(model)
     if comm is None or comm.size == 1:
         return
     variables = list(model.weights)
@@ -62,6 +72,19 @@ def on_fit_begin(model):
     state = comm.bcast_bytes(dump_random_state() if comm.rank == 0 else None, root=0)
     if comm.rank != 0:
         random_state.set_state(load_random_state(state))
+
+
+def _moving_statistics(model):
+    from ..layers.normalization import BatchNormalization
+
+    stack, found = list(getattr(model, "_layers", [])), []
+    while stack:
+        layer = stack.pop(0)
+        stack.extend(getattr(layer, "_layers", []))
+        if isinstance(layer, BatchNormalization) and layer.trainable and \
+                layer.moving_mean is not None:
+            found += [layer.moving_mean, layer.moving_variance]
+    return found
 
 
 def dump_random_state():

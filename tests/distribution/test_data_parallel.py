@@ -109,3 +109,12 @@ def test_one_rank_on_a_gpu_sums_through_nccl(tmp_path):
     assert _json(dist, 0)["nccl"] and _json(dist, 0)["allreduce"]["calls"] == 12
     for a, ref in zip(_load(dist, "rank0.npz"), _load(single, "rank0.npz")):
         assert np.linalg.norm(a - ref) / np.linalg.norm(ref) < 1e-5
+
+
+def test_batch_norm_moving_statistics_stay_identical_across_ranks(tmp_path):
+    check(run("train_job.py", "--model", "bn", "--out", tmp_path, "--epochs", 1)[0])
+    rank0, rank1 = _load(tmp_path, "rank0.npz"), _load(tmp_path, "rank1.npz")
+    assert len(rank0) == 8  # kernel, bias, gamma, beta, moving mean and variance, kernel, bias
+    for a, b in zip(rank0, rank1):
+        assert np.array_equal(a, b)
+    assert np.abs(rank0[4]).min() > 0  # the moving mean moved away from its zeros

@@ -19,7 +19,7 @@ from kerasish import layers
 
 def data(model):
     rng = np.random.default_rng(0)
-    if model == "mlp":  # 204 samples: 163 train (last batch 3: 1 + 2), 41 validation
+    if model in ("mlp", "bn"):  # 204 samples: 163 train (last batch 3: 1 + 2), 41 validation
         x = rng.standard_normal((204, 12)).astype("float32")
         return x, (x[:, :3].sum(axis=1) > 0).astype("int32") + (x[:, 3] > 1)
     x = rng.random((120, 8, 8, 1)).astype("float32")  # CNN: last batch of 120 % 16 = 8
@@ -30,6 +30,10 @@ def build(model):
     if model == "mlp":
         net = keras.Sequential([keras.Input((12,)), layers.Dense(16, activation="relu"),
                                 layers.Dense(3)])
+        optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
+    elif model == "bn":
+        net = keras.Sequential([keras.Input((12,)), layers.Dense(16), layers.BatchNormalization(),
+                                layers.Activation("relu"), layers.Dense(3)])
         optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
     else:
         net = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu",
@@ -86,7 +90,7 @@ def main():
     callbacks = [faults]
     if args.backup:
         callbacks.append(keras.callbacks.BackupAndRestore(args.backup, save_freq=2))
-    if args.model == "mlp":
+    if args.model != "cnn":
         history = model.fit(x, y, batch_size=32, epochs=args.epochs, validation_split=0.2,
                             callbacks=callbacks, verbose=2)
     else:
