@@ -55,8 +55,8 @@ def notebook_env(tmp_path, monkeypatch):
     return home
 
 
-def run_notebook(name):
-    """Executes ``notebooks/<name>.ipynb`` in the repository root; returns its output text."""
+def execute_notebook(name):
+    """Executes ``notebooks/<name>.ipynb`` in the repository root; returns the notebook."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -64,6 +64,12 @@ def run_notebook(name):
     assert not any(cell.get("outputs") for cell in notebook.cells), "store notebooks clean"
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT)}}).execute()
+    return notebook
+
+
+def run_notebook(name, notebook=None):
+    """Executes ``notebooks/<name>.ipynb`` (unless given executed); returns its output text."""
+    notebook = notebook or execute_notebook(name)
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -93,3 +99,57 @@ def test_transfer_learning_notebook_runs_without_weights_file(notebook_env):
     assert "Using weights=None" in text
     assert "frozen weights unchanged: True" in text
     assert "Held-out accuracy: " in text and "weights=None)" in text
+
+
+def screen_lines(text):
+    """The lines a notebook shows for a stream: each line is what follows its last ``\\r``."""
+    return [line.rsplit("\r", 1)[-1] for line in text.split("\n") if line.rsplit("\r", 1)[-1]]
+
+
+@jupyter_warnings
+def test_mnist_tensorboard_notebook_logs_and_shows_one_progress_line_per_epoch(
+        notebook_env, tmp_path, monkeypatch):
+    from tests.kerasish.tb_helpers import load
+
+    monkeypatch.setenv("KERASISH_NOTEBOOK_LOGDIR", str(tmp_path / "logs"))
+    notebook = execute_notebook("mnist_tensorboard")
+    text = run_notebook("mnist_tensorboard", notebook)
+    assert "scikit-learn's digits" in text and "test accuracy" in text
+    fit_cell, = [c for c in notebook.cells if "model.fit(" in c.source]
+    raw = "".join(o["text"] for o in fit_cell.outputs
+                  if o["output_type"] == "stream" and o["name"] == "stdout")
+    lines = screen_lines(ANSI_ESCAPE.sub("", raw))
+    # Small settings: 2 epochs of 2 batches -> "Epoch i/2" and one bar line per epoch, whose
+    # frames (one per update) are rewritten in place with "\r", never a line per batch.
+    assert [line.split()[0] for line in lines] == ["Epoch", "2/2", "Epoch", "2/2"], lines
+    assert "val_accuracy" in lines[1] and "val_accuracy" in lines[3]
+    bars = [line for line in raw.split("\n") if "/step" in line]
+    assert len(bars) == 2 and all(bar.count("\r") >= 2 for bar in bars)
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the matplotlib plot
+    logs = tmp_path / "logs" / "mnist"
+    assert {p.name for p in logs.iterdir()} >= {"train", "validation", "test",
+                                                "projector_config.pbtxt", "sprite.png"}
+    train = load(logs / "train")
+    assert [e.step for e in train.Tensors("epoch_accuracy")] == [0, 1]
+    assert "mnist/conv2/kernel/histogram" in train.Tags()["tensors"]
+    assert "fc1/MatMul" in {node.name for node in train.Graph().node}
+    assert "cross_entropy" in load(logs / "test").Tags()["tensors"]
+
+
+@jupyter_warnings
+def test_hparam_search_notebook_logs_twelve_runs_with_hparams(notebook_env, tmp_path,
+                                                              monkeypatch):
+    from tests.kerasish.tb_helpers import load
+
+    monkeypatch.setenv("KERASISH_NOTEBOOK_LOGDIR", str(tmp_path / "logs"))
+    text = run_notebook("hparam_search")
+    assert "12 runs logged" in text and "best run: lr_" in text
+    root = tmp_path / "logs" / "hparam_search"
+    runs = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert len(runs) == 12 and "lr_1E-04,conv=2,fc=1" in runs
+    assert "_hparams_/experiment" in load(root).Tags()["tensors"]
+    for run in runs:
+        assert {"_hparams_/session_start_info", "_hparams_/session_end_info"} <= set(
+            load(root / run).Tags()["tensors"])
+        assert [e.step for e in load(root / run / "validation").Tensors("epoch_accuracy")] == [0]
