@@ -135,7 +135,7 @@ class Function:
             out._node = fn
         tracer = getattr(_state, "tracer", None)
         if tracer is not None:  # engine.jit is recording a step
-            tracer.record(cls, inputs, arrays, params, needs, xp, out)
+            tracer.record(fn, inputs, arrays, params, xp, out)
         return out
 
 

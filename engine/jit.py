@@ -33,10 +33,19 @@ def record_assign(target, value):
         tracer.assign(target, value)
 
 
+def _holds(fn, y):
+    """Whether an op kept ``y`` (or a view of it) for its backward."""
+    for v in vars(fn).values():
+        for a in v if isinstance(v, (tuple, list)) else (v,):
+            if a is y or getattr(a, "base", None) is y:
+                return True
+    return False
+
+
 class _Tracer:
     def __init__(self, inputs):
         self.refs, self.keep, self.steps, self.assigns, self.generators = {}, [], [], [], []
-        self.num_slots = 0
+        self.num_slots, self.owned, self.inplace = 0, set(), []
         for i, t in enumerate(inputs):
             if t is not None:
                 self.refs[id(t)] = self.refs[id(t.data)] = (_INPUT, i)
@@ -50,7 +59,7 @@ class _Tracer:
             return (_TENSOR, x)  # a weight or a constant: its array is read at replay
         return (_CONST, array)
 
-    def record(self, cls, inputs, arrays, params, needs, xp, out):
+    def record(self, fn, inputs, arrays, params, xp, out):
         for p in params.values():
             if hasattr(p, "bit_generator"):
                 self.generators.append(p)
@@ -59,7 +68,15 @@ class _Tracer:
         for name, p in params.items():
             if name.endswith("_out") and isinstance(p, list):
                 out_lists.append((name, tuple(self._new_slot(a) for a in p)))
-        self.steps.append((cls, refs, params, needs, xp, self._new_slot(out), tuple(out_lists)))
+        y, slot = out.data, self._new_slot(out)
+        if isinstance(y, xp.ndarray) and y.base is None and y.flags.writeable and \
+                not any(y is a for a in arrays) and not _holds(fn, y):
+            self.owned.add(slot)  # a fresh array its producer keeps no reference to
+        if hasattr(fn, "forward_") and arrays and getattr(arrays[0], "shape", None) == y.shape \
+                and arrays[0].dtype == y.dtype:
+            self.inplace.append(len(self.steps))  # could write its result over input 0
+        self.steps.append((type(fn), refs, params, fn.needs_input_grad, xp, slot,
+                           tuple(out_lists)))
 
     def _new_slot(self, x):
         self.refs[id(x)] = (_SLOT, self.num_slots)
@@ -92,11 +109,29 @@ class Plan:
         for _, _, s in self.assigns:
             last_use[s] = len(self.steps)
         keep = {r[1] for r in self.outputs if r is not None and r[0] == _SLOT}
+        self.inplace = self._fusable(tracer, keep)
         self.free_after = [[] for _ in self.steps]
         for s, k in last_use.items():
             if s not in keep and k < len(self.steps):
                 self.free_after[k].append(s)
         self._plan_backward(tracer, outputs[0], variables)
+
+    def _fusable(self, tracer, keep):
+        """Steps that may write their result over input 0 (``forward_``): the input is a
+        fresh array that nothing else reads, keeps or returns, so no buffer is allocated."""
+        uses = {}
+        for step in self.steps:
+            for kind, p in step[1]:
+                if kind == _SLOT:
+                    uses[p] = uses.get(p, 0) + 1
+        for _, _, s in self.assigns:
+            uses[s] = uses.get(s, 0) + 1
+        fused = set()
+        for k in tracer.inplace:
+            kind, s = self.steps[k][1][0]
+            if kind == _SLOT and s in tracer.owned and uses[s] == 1 and s not in keep:
+                fused.add(k)
+        return fused
 
     def _plan_backward(self, tracer, loss, variables):
         var_index = {id(v): i for i, v in enumerate(variables)}
@@ -134,7 +169,10 @@ class Plan:
                 params = {**params, **{name: [] for name, _ in out_lists}}
             fn = cls()
             fn.needs_input_grad = needs
-            values[slot] = fn.forward(xp, *args, **params)
+            if k in self.inplace:
+                values[slot] = fn.forward_(xp, *args, **params)
+            else:
+                values[slot] = fn.forward(xp, *args, **params)
             for name, slots in out_lists:
                 for s, extra in zip(slots, params[name]):
                     values[s] = extra

@@ -90,6 +90,10 @@ class Relu(Function):
         self.mask = x > 0
         return xp.maximum(x, 0)
 
+    def forward_(self, xp, x):  # in place, for a compiled plan (engine.jit)
+        self.mask = x > 0
+        return xp.maximum(x, 0, out=x)
+
     def backward(self, xp, gy):
         return (gy * self.mask,)
 

@@ -163,3 +163,6 @@ def test_engine_value_and_grad_replays_with_the_eager_gradients():
         np.testing.assert_array_equal(loss.numpy(), expected[0].numpy())
         np.testing.assert_array_equal(h.numpy(), expected[1].numpy())
     assert step.replays == 2 and len(step.plans) == 2
+    # the bias add runs in place in the matmul's fresh output (tanh keeps its own output)
+    for plan in step.plans.values():
+        assert [plan.steps[k][0].__name__ for k in sorted(plan.inplace)] == ["Add"]
