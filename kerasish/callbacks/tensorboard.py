@@ -80,6 +80,7 @@ class TensorBoard(Callback):
         self._graph_written_for = None
         self._global_train_batch = 0
         self._epoch_start = (0, time.time())
+        self._in_fit = False
 
     # -- writers -------------------------------------------------------------------------------
     def _writer(self, name):
@@ -110,6 +111,7 @@ class TensorBoard(Callback):
                            self.embeddings_layer_names)
 
     def on_train_begin(self, logs=None):
+        self._in_fit = True
         self._global_train_batch = 0
         if self.write_images and is_image_batch(self.activation_data):
             writer = self._writer("train")
@@ -117,7 +119,11 @@ class TensorBoard(Callback):
                 "input_images", input_images(self.activation_data)), 0)
 
     def on_train_end(self, logs=None):
+        self._in_fit = False
         self._close_writers()
+
+    def on_predict_end(self, logs=None):
+        self._close_writers()  # outside fit nothing more comes: release the files
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = (self._iterations(), time.time())
@@ -133,6 +139,8 @@ class TensorBoard(Callback):
         if self.model.optimizer is not None:
             self._scalars("validation", {f"evaluation_{k}_vs_iterations": v
                                          for k, v in (logs or {}).items()}, self._iterations())
+        if not self._in_fit:
+            self._close_writers()
 
     def on_epoch_end(self, epoch, logs=None):
         # NOTE: Keras's quirk, kept: with update_freq=N the epoch's summaries are written only
