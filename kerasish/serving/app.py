@@ -13,7 +13,8 @@ import re
 import time
 
 from . import codec
-from .errors import ServingError, invalid_argument, not_found
+from .batcher import QUEUE_FULL
+from .errors import ServingError, invalid_argument, not_found, unavailable
 
 logger = logging.getLogger("kerasish.serving")
 _PREDICT = re.compile(r"/v1/models/([^/:]+)(?:/versions/(\d+)|/labels/([^/:]+))?"
@@ -136,6 +137,7 @@ class RestApi:
             signature = servable.signature
             if servable.batcher is None:
                 return await self._off_loop(_predict_now, servable, body)
+            _refuse_if_full(servable.batcher)
             arrays, fmt = codec.decode_predict(body, signature)
             arrays = signature.coerce(arrays)
             outputs = await asyncio.wrap_future(servable.batcher.submit(arrays))
@@ -192,6 +194,7 @@ class RestApi:
             if servable.batcher is None:
                 outputs = await self._off_loop(servable.predict, arrays)
             else:
+                _refuse_if_full(servable.batcher)
                 outputs = await asyncio.wrap_future(servable.batcher.submit(arrays))
             return codec.encode_v2(outputs, names, name, servable.version, request_id)
 
@@ -201,6 +204,11 @@ class RestApi:
             raise not_found("Metrics are off")
         body, content_type = self.metrics.render()
         return self._Response(body, headers={"Content-Type": content_type})
+
+
+def _refuse_if_full(batcher):
+    if batcher.full():
+        raise unavailable(QUEUE_FULL)
 
 
 def _predict_now(servable, body):

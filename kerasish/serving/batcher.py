@@ -95,6 +95,12 @@ class Batcher:
             self._cond.notify()
         return future
 
+    def full(self):
+        """Whether a new task would surely be refused (checked before decoding a request, so
+        that overload is refused cheaply)."""
+        with self._cond:
+            return len(self._batches) >= self.max_enqueued_batches and self._batches[-1].closed
+
     def _next_batch(self):
         with self._cond:
             while not self._stopped:

@@ -47,9 +47,12 @@ class ModelServer:
 
     def _bind(self):
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # NOTE: proto must say TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose
+        # proto is IPPROTO_TCP; with proto 0 every answer waits ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
+        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
         self.port = sock.getsockname()[1]
         return sock
 

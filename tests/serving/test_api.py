@@ -255,3 +255,15 @@ def test_prometheus_metrics_count_requests(served):
     assert 'kerasish_serving_requests_total{api="predict",model="nobody",status="404"} 1.0' in text
     assert 'kerasish_serving_request_latency_seconds_bucket{api="predict"' in text
     assert 'kerasish_serving_model_loads_total{model="mlp",outcome="ok"} 2.0' in text
+
+
+def test_answers_do_not_wait_for_delayed_acks(served):
+    # With Nagle's algorithm on, each answer waited ~40 ms for the client's delayed ACK.
+    import time
+    _, _, client = served
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        client.get("/v1/models/mlp")
+        times.append(time.perf_counter() - start)
+    assert sorted(times)[5] < 0.025, times

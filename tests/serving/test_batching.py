@@ -92,7 +92,9 @@ def test_full_queue_fails_at_once_and_too_large_tasks_are_refused():
         one = {"x": np.ones((1, 2), np.float32)}
         running_task = batcher.submit(one)
         assert started.wait(5)
+        assert not batcher.full()
         waiting = batcher.submit(one)  # the one batch allowed to wait
+        assert batcher.full()
         start = time.monotonic()
         with pytest.raises(ServingError) as info:
             batcher.submit(one)
