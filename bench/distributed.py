@@ -8,7 +8,9 @@ time, and the bytes and time of the gradient all-reduce per step, next to a plai
 Each rank count runs as ``mpiexec -n R python -m mpi4py bench/distributed.py --worker``; the
 global batch is the spec's (128, 100, 64), each rank trains its half with ``train_on_batch``
 under ``DataParallel`` (gradients averaged in the optimizer step). BLAS threads per rank =
-cores // ranks. Needs the ``distributed`` extra (mpi4py, mpich); no torch.
+cores // ranks (``--threads``). "wait" is a barrier timed before each all-reduce (the skew
+between the ranks); "all-reduce" is the rest: packing into buckets, MPI, unpacking. Needs
+the ``distributed`` extra (mpi4py, mpich); no torch.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ def worker(args):
     keras.distribution.initialize()
     dist = keras.distribution.DataParallel()
     comm = dist.comm
+    comm.measure_wait = True  # a barrier before each all-reduce times the wait for the other
     rows = []
     for key in args.workloads:
         spec = workloads.WORKLOADS[key]
@@ -69,7 +72,7 @@ def worker(args):
         lo = comm.rank * len(x) // comm.size
         hi = (comm.rank + 1) * len(x) // comm.size
         xl, yl = x[lo:hi], y[lo:hi]
-        steps, comm_s, wire_s, comm_bytes, calls = [], [], [], [], []
+        steps, comm_s, wire_s, wait_s, comm_bytes, calls = [], [], [], [], [], []
         for i in range(args.warmup + args.steps):
             comm.reset_stats()
             comm.barrier()
@@ -80,13 +83,16 @@ def worker(args):
                 steps.append(elapsed)
                 comm_s.append(comm.stats["seconds"])
                 wire_s.append(comm.stats["wire_seconds"])
+                wait_s.append(comm.stats["wait_seconds"])
                 comm_bytes.append(comm.stats["bytes"])
                 calls.append(comm.stats["calls"])
         keras.distribution.set_distribution(None)
         plain = plain_allreduce(comm.comm, comm_bytes[-1], reps=max(args.steps, 5))
         rows.append({"key": key, "ranks": comm.size, "batch": len(x), "local": len(xl),
                      "step_ms": _median_ms(steps), "min_ms": 1e3 * min(steps),
-                     "ar_ms": _median_ms(comm_s), "wire_ms": _median_ms(wire_s),
+                     # the barrier's wait is inside "seconds" but not "wire_seconds"
+                     "ar_ms": _median_ms([c - w for c, w in zip(comm_s, wait_s)]),
+                     "wire_ms": _median_ms(wire_s), "wait_ms": _median_ms(wait_s),
                      "mb": comm_bytes[-1] / 2 ** 20, "calls": calls[-1], "plain_ms": 1e3 * plain})
     if comm.rank == 0:
         print("RESULT " + json.dumps(rows), flush=True)
@@ -97,7 +103,7 @@ def launch(ranks, args):
         shutil.which("mpiexec")
     if mpiexec is None:
         raise SystemExit("mpiexec not found: pip install -e .[distributed]")
-    threads = str(max(1, (os.cpu_count() or 1) // ranks))
+    threads = str(args.threads or max(1, (os.cpu_count() or 1) // ranks))
     env = dict(os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
                PYTHONPATH=str(ROOT))
     command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", __file__, "--worker",
@@ -123,6 +129,8 @@ def main():
     parser.add_argument("--workloads", nargs="+", default=list(TITLES), choices=list(TITLES))
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads per rank (default: cores // ranks)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -130,16 +138,18 @@ def main():
     load = os.getloadavg()[0]
     print(f"{versions()}; {os.cpu_count()} cores, load average {load:.1f}; "
           f"{args.warmup} warm-up + {args.steps} timed steps (median)")
-    print("| workload | ranks | BLAS thr/rank | local batch | step ms (min) | all-reduce ms/step "
-          "(of which MPI) | MB/step | calls/step | our GB/s | plain Allreduce ms | plain GB/s |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| workload | ranks | BLAS thr/rank | local batch | step ms (min) | wait for the "
+          "other rank ms | all-reduce ms/step (of which MPI) | MB/step | calls/step | our GB/s "
+          "| plain Allreduce ms | plain GB/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for ranks in args.ranks:
         rows, threads = launch(ranks, args)
         for r in rows:
             ours = r["mb"] / 1024 / (r["ar_ms"] / 1e3) if r["ar_ms"] > 0 else float("nan")
             plain = r["mb"] / 1024 / (r["plain_ms"] / 1e3) if r["plain_ms"] > 0 else float("nan")
             print(f"| {TITLES[r['key']]} | {r['ranks']} | {threads} | {r['local']} of "
-                  f"{r['batch']} | {r['step_ms']:.1f} ({r['min_ms']:.1f}) | {r['ar_ms']:.2f} "
+                  f"{r['batch']} | {r['step_ms']:.1f} ({r['min_ms']:.1f}) | {r['wait_ms']:.2f} | "
+                  f"{r['ar_ms']:.2f} "
                   f"({r['wire_ms']:.2f}) | "
                   f"{r['mb']:.2f} | {r['calls']} | {ours:.2f} | {r['plain_ms']:.2f} | "
                   f"{plain:.2f} |")

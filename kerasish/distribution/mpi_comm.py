@@ -55,7 +55,8 @@ class MPICommunicator:
 
     ``stats`` counts the gradient all-reduces for the benchmarks: calls, bytes, seconds (the
     whole ``allreduce_sum``: packing, the collective, unpacking) and wire_seconds (the
-    collective alone, including any wait for a slower rank).
+    collective alone, including any wait for a slower rank). With ``measure_wait`` (for the
+    benchmarks) a barrier before each collective times that wait apart, as wait_seconds.
     """
 
     def __init__(self, comm=None, bucket_bytes=BUCKET_BYTES):
@@ -64,10 +65,12 @@ class MPICommunicator:
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         self.bucket_bytes = int(bucket_bytes)
         self._nccl = None
+        self.measure_wait = False
         self.reset_stats()
 
     def reset_stats(self):
-        self.stats = {"calls": 0, "bytes": 0, "seconds": 0.0, "wire_seconds": 0.0}
+        self.stats = {"calls": 0, "bytes": 0, "seconds": 0.0, "wire_seconds": 0.0,
+                      "wait_seconds": 0.0}
 
     # -- GPU ---------------------------------------------------------------------------------
     def local_rank(self):
@@ -130,6 +133,10 @@ class MPICommunicator:
         return out
 
     def _sum_inplace(self, flat, device):
+        if self.measure_wait and self.size > 1:
+            start = time.perf_counter()
+            self.comm.Barrier()
+            self.stats["wait_seconds"] += time.perf_counter() - start
         start = time.perf_counter()
         if device == "gpu":
             self.nccl().sum_inplace(flat)
