@@ -63,14 +63,16 @@ class DataParallel:
 
     Args:
         devices: The job's devices (default ``list_devices()``), one per MPI process.
+        device_mesh: Not supported (Keras's mesh of a single process's many devices).
+        auto_shard_dataset: Accepted; arrays and generators are always sharded by batch.
 
     >>> keras.distribution.set_distribution(keras.distribution.DataParallel())
     """
 
-    def __init__(self, devices=None, **kwargs):
-        if kwargs.get("device_mesh") is not None or kwargs.get("mesh") is not None:
+    def __init__(self, devices=None, device_mesh=None, auto_shard_dataset=True):
+        if device_mesh is not None:
             raise ValueError("Only `devices` is supported: kerasish runs one device per MPI "
-                             f"process. Received: {sorted(kwargs)}")
+                             f"process. Received: device_mesh={device_mesh}")
         comm = communicator()
         self.devices = list(devices) if devices is not None else list_devices()
         if len(self.devices) != comm.size:

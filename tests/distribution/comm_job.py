@@ -16,6 +16,10 @@ def main(out):
     r = comm.rank
     keras.distribution.initialize(num_processes=2, process_id=r)
     results = {"devices": np.array(keras.distribution.list_devices())}
+    try:
+        keras.distribution.DataParallel(devices=["cpu:0"])
+    except ValueError as e:
+        results["one_device"] = np.array(str(e))
     # rank r sends (r + 1) * [1, 2, ...]; with scale s the sum is s * 3 * [1, 2, ...]
     arrays = [(r + 1) * np.arange(1, 1 + n, dtype=dtype).reshape(shape)
               for n, dtype, shape in [(6, np.float32, (2, 3)), (12, np.float32, (12,)),

@@ -63,6 +63,8 @@ def test_communicator_sums_broadcasts_and_gathers(tmp_path):
         with np.load(tmp_path / f"comm_rank{rank}.npz") as f:
             got = {k: f[k] for k in f}
         assert got["devices"].tolist() == ["cpu:0", "cpu:1"]
+        assert str(got["one_device"]) == ("DataParallel needs one device per MPI process: the "
+                                          "job has 2 processes. Received: devices=['cpu:0']")
         # 0.5 * (1 + 2) * [1, 2, ...] in the input's shape and dtype
         for i, (n, dtype, shape) in enumerate([(6, "float32", (2, 3)), (12, "float32", (12,)),
                                                (3, "float64", (3,)), (4, "float16", (2, 2)),
