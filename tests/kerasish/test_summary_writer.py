@@ -112,3 +112,21 @@ def test_importing_kerasish_does_not_import_tensorboard():
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_set_as_default_and_nested_blocks(tmp_path):
+    outer = summary.create_file_writer(tmp_path / "outer")
+    inner = summary.create_file_writer(tmp_path / "inner")
+    outer.set_as_default(step=5)
+    try:
+        assert summary.scalar("a", 1.0)
+        with inner.as_default(step=2):
+            assert summary.scalar("b", 2.0)
+        assert summary.scalar("c", 3.0, step=6)
+    finally:
+        outer.close()
+    inner.close()
+    assert summary.scalar("d", 4.0, step=0) is False  # the default writer is closed
+    assert [(t, s) for t in ("a", "c") for s, _ in series(load(tmp_path / "outer"), t)] == [
+        ("a", 5), ("c", 6)]
+    assert load(tmp_path / "inner").Tags()["tensors"] == ["b"]

@@ -1,5 +1,6 @@
 """The real TensorBoard server on the callback's logs: started on a free loopback port, asked
 over HTTP for its scalar tags, histograms, graphs, and projector data, then stopped."""
+import contextlib
 import json
 import socket
 import subprocess
@@ -23,19 +24,22 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(port, route):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{route}", timeout=10) as response:
+def get(port, route, post=None):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{route}", headers={"Content-Type": "application/json"},
+        data=None if post is None else json.dumps(post).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
         body = response.read()
     return json.loads(body) if response.headers.get_content_type() == "application/json" \
         else body
 
 
-def wait_for(port, route, ready, server, timeout=60):
+def wait_for(port, route, ready, server, timeout=60, post=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert server.poll() is None, server.stdout.read()
         try:
-            answer = get(port, route)
+            answer = get(port, route, post)
             if ready(answer):
                 return answer
         except (urllib.error.URLError, ConnectionError):
@@ -60,13 +64,28 @@ def run_dir(tmp_path):
     return tmp_path
 
 
-def test_tensorboard_serves_the_logs(run_dir):
+@contextlib.contextmanager
+def serve(logdir):
+    """``tensorboard --logdir <logdir>`` on a free loopback port; yields (port, process)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "tensorboard.main", "--logdir", str(run_dir), "--port",
+        [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port",
          str(port), "--host", "127.0.0.1", "--load_fast=false", "--reload_interval=1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
+        yield port, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stdout.close()
+
+
+def test_tensorboard_serves_the_logs(run_dir):
+    with serve(run_dir) as (port, server):
         tags = wait_for(port, "/data/plugin/scalars/tags",
                         lambda answer: {"train", "validation"} <= set(answer), server)
         assert set(tags) == {"train", "validation"}
@@ -86,11 +105,38 @@ def test_tensorboard_serves_the_logs(run_dir):
         assert get(port, "/data/plugin/projector/runs") == ["."]
         tensor = get(port, "/data/plugin/projector/tensor?run=.&name=fc1/output")
         assert len(tensor) == 8 * 5 * 4  # 8 points of fc1's 5 float32 outputs
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stdout.close()
+
+
+def test_hparams_dashboard_lists_the_runs_with_their_final_metrics(tmp_path):
+    from kerasish.summary import hparams as hp
+
+    lr = hp.HParam("learning_rate", hp.Discrete([0.1, 0.01]))
+    with keras.summary.create_file_writer(tmp_path).as_default():
+        hp.hparams_config([lr], [hp.Metric("epoch_accuracy", group="validation")])
+    x = np.random.default_rng(1).random((30, 4)).astype("float32")
+    y = (x[:, 1] > 0.5).astype("int32")
+    final = {}
+    for rate in (0.1, 0.01):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+        model.compile(keras.optimizers.SGD(rate), keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True), metrics=["accuracy"])
+        run = str(tmp_path / f"lr_{rate}")
+        history = model.fit(x, y, epochs=2, validation_split=0.5, verbose=0, callbacks=[
+            keras.callbacks.TensorBoard(run), hp.KerasCallback(run, {lr: rate})])
+        final[rate] = history.history["val_accuracy"][-1]
+    request = {"experimentName": "", "allowedStatuses": ["STATUS_SUCCESS"], "colParams": [],
+               "startIndex": 0, "sliceSize": 10}
+    with serve(tmp_path) as (port, server):
+        answer = wait_for(port, "/data/plugin/hparams/session_groups",
+                          lambda a: len(a.get("sessionGroups", [])) == 2, server, post=request)
+        experiment = get(port, "/data/plugin/hparams/experiment", {"experimentName": ""})
+    assert [h["name"] for h in experiment["hparamInfos"]] == ["learning_rate"]
+    groups = {g["hparams"]["learning_rate"]: g for g in answer["sessionGroups"]}
+    assert set(groups) == {0.1, 0.01}
+    for rate, group in groups.items():
+        (session,) = group["sessions"]
+        assert session["name"] == f"lr_{rate}" and session["status"] == "STATUS_SUCCESS"
+        (metric,) = group["metricValues"]
+        assert metric["name"] == {"group": "validation", "tag": "epoch_accuracy"}
+        assert metric["trainingStep"] == 1 and metric["value"] == pytest.approx(final[rate])
