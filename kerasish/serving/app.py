@@ -1,9 +1,10 @@
 """The HTTP side: TF Serving's REST API (``/v1``), KServe's v2 inference protocol (``/v2``) and
 Prometheus metrics, as one Starlette app over a ``ServerCore``.
 
-TF Serving's ``name:verb`` paths are matched with its own regular expressions (case-blind);
-everything CPU-bound (JSON, the model) runs off the event loop, in a thread pool or in the
-batcher's threads.
+TF Serving's ``name:verb`` paths are matched with its own regular expressions (case-blind).
+The model never runs on the event loop: without batching a request is decoded, run and encoded
+in a thread pool; with batching the loop decodes it (after refusing it cheaply if the queue is
+full) and the batcher's threads run the model.
 """
 import asyncio
 import concurrent.futures
