@@ -49,6 +49,12 @@ def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, model)
     for key, value in logs["evaluate"].items():
         np.testing.assert_allclose(logs0["evaluate"][key], value, rtol=1e-5)
     assert logs0["trained"] == logs["trained"] == 12  # 6 batches, 2 epochs
+    # rank 0 alone writes the CSV log and the checkpoints, and prints
+    assert (dist / "ck0.weights.h5").exists() and (dist / "log0.csv").exists()
+    assert not (dist / "ck1.weights.h5").exists() and not (dist / "log1.csv").exists()
+    assert done.stdout.count("Epoch 2: saving model to") == 1
+    with open(dist / "log0.csv") as f:
+        assert f.read().splitlines()[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
     if model == "mlp":  # verbose=2: rank 0 alone prints one line per epoch
         assert done.stdout.count("Epoch 1/2") == 1 and done.stdout.count("6/6 - ") == 2
         assert logs0["evaluate"] == pytest.approx(logs0["evaluate_local"], rel=1e-6)

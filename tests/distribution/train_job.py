@@ -90,6 +90,11 @@ def main():
     callbacks = [faults]
     if args.backup:
         callbacks.append(keras.callbacks.BackupAndRestore(args.backup, save_freq=2))
+    else:  # files named by rank: only rank 0's may appear
+        callbacks += [keras.callbacks.CSVLogger(os.path.join(args.out, f"log{rank}.csv")),
+                      keras.callbacks.ModelCheckpoint(
+                          os.path.join(args.out, f"ck{rank}.weights.h5"), verbose=1,
+                          save_weights_only=True)]
     if args.model != "cnn":
         history = model.fit(x, y, batch_size=32, epochs=args.epochs, validation_split=0.2,
                             callbacks=callbacks, verbose=2)
