@@ -25,6 +25,12 @@ def _is_sequential(model):
     return isinstance(model, Sequential)
 
 
+def _is_graph_model(model):
+    from ..models.functional import Functional
+
+    return isinstance(model, Functional) or _is_sequential(model)
+
+
 class TensorBoard(Callback):
     """Writes logs for TensorBoard: ``tensorboard --logdir <log_dir>``.
 
@@ -197,11 +203,9 @@ class TensorBoard(Callback):
 
     def _write_model_graph(self, model):
         writer = self._writer("train")
-        try:
+        # As Keras: the config (the conceptual graph) only for Sequential and Functional models.
+        if _is_graph_model(model):
             config = model.to_json()
-        except (NotImplementedError, TypeError, ValueError):
-            config = None  # a subclassed model without a config: no conceptual graph
-        if config is not None:
             metadata = tb("compat.proto.summary_pb2").SummaryMetadata()
             metadata.plugin_data.plugin_name = "graph_keras_model"
             metadata.plugin_data.content = b"1"

@@ -199,3 +199,22 @@ def test_bad_arguments_are_named():
         keras.callbacks.TensorBoard(update_freq="often")
     with pytest.raises(ValueError, match="profile_batch=2"):
         keras.callbacks.TensorBoard(profile_batch=2)
+
+
+def test_subclassed_model_gets_scalars_but_no_graph(tmp_path):
+    class Linear(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.out = layers.Dense(2, name="out")
+
+        def call(self, x):
+            return self.out(x)
+
+    model = Linear()
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 3), "float32"), np.zeros((4, 2)), verbose=0,
+              callbacks=[keras.callbacks.TensorBoard(tmp_path, histogram_freq=1)])
+    train = load(tmp_path / "train")
+    assert "keras" not in train.Tags()["tensors"] and not train.Tags()["graph"]
+    assert "out/kernel/histogram" in train.Tags()["tensors"]
+    assert [s for s, _ in values(train, "epoch_loss")] == [0]
