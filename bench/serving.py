@@ -177,6 +177,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as work:
         for name in args.models:
             run_model(name, work, args.duration, print_row)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (above the CPU count: other processes "
+          "took cores from the server, wrk and the ceiling; every number is suspect)")
 
 
 if __name__ == "__main__":
