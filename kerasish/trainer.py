@@ -150,7 +150,7 @@ class Trainer:
             vx, vy, vsw = data_module.unpack_x_y_sample_weight(validation_data)
             val = data_module.make_data(vx, vy, vsw, validation_batch_size or batch_size,
                                         steps=validation_steps)
-        train, val = distributed.shard(train), distributed.shard(val)  # this rank's slices
+        train, val = distributed.shard(train, self), distributed.shard(val, self)  # rank's part
         steps = train.num_batches if steps_per_epoch is None else steps_per_epoch
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
@@ -231,7 +231,7 @@ class Trainer:
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else verbose
         data = distributed.shard(
-            data_module.make_data(x, y, sample_weight, batch_size, steps=steps))
+            data_module.make_data(x, y, sample_weight, batch_size, steps=steps), self)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=data.num_batches)

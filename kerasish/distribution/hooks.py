@@ -13,6 +13,7 @@ from . import api
 
 _BATCH_WEIGHT = None  # n_local / n_global of the batch being trained (set by sharded data)
 _MOVING = []  # the BatchNormalization moving statistics of the model being fitted
+_STANDIN = None  # {id(variable): (variable, value before)} while a stand-in batch runs
 
 
 def set_batch_weight(weight):
@@ -20,19 +21,45 @@ def set_batch_weight(weight):
     _BATCH_WEIGHT = weight
 
 
+def begin_standin(model):
+    """This rank has no sample in the coming batch and steps on a stand-in: its metric
+    state stays what it is now (see ``_local_value``)."""
+    global _STANDIN
+    metrics = [] if model is None else model.metrics
+    _STANDIN = {id(v): (v, v.data.copy()) for m in metrics for v in m.variables}
+
+
+def end_standin():
+    """Undoes the stand-in's metric updates."""
+    global _STANDIN
+    for variable, value in (_STANDIN or {}).values():
+        variable.data[...] = value
+    _STANDIN = None
+
+
+def _local_value(variable):
+    """A metric variable's own value on this rank, without a stand-in step's update (a
+    variable the stand-in step created was zero before it)."""
+    if _STANDIN is None:
+        return variable.data
+    if id(variable) not in _STANDIN:
+        _STANDIN[id(variable)] = (variable, variable.data * 0)
+    return _STANDIN[id(variable)][1]
+
+
 def _comm():
     d = api.distribution()
     return None if d is None else d.comm
 
 
-def shard(data):
+def shard(data, model=None):
     """``data`` cut so that this rank gets its slice of each global batch."""
     d = api.distribution()
     if d is None or data is None:
         return data
     from .sharding import shard as shard_data
 
-    return shard_data(data, d)
+    return shard_data(data, d, model)
 
 
 def average_gradients(grads):
@@ -111,7 +138,7 @@ def summed_metric_state(metrics):
     counts, so the sums are the state one process would have had); local without a
     distribution. Summed in float64: exact for float32 totals and integer counts."""
     variables = _metric_variables(metrics)
-    local = [backend.to_numpy(v.data) for v in variables]
+    local = [backend.to_numpy(_local_value(v)) for v in variables]
     comm = _comm()
     if comm is None or comm.size == 1 or not variables:
         return [np.array(a, copy=True) for a in local]

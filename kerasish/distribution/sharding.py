@@ -4,6 +4,10 @@ A global batch of n samples is cut into contiguous slices ``[r*n//N, (r+1)*n//N)
 r = 0..N-1 (sizes differ by at most one). Each rank's loss is a mean over its slice, so the
 global-batch gradient is the sum over ranks of ``n_r / n`` times the rank's gradient: that
 weight is published for the optimizer step (``hooks.average_gradients``).
+
+A batch smaller than the number of ranks leaves some ranks without a sample: each of those
+steps on a stand-in (the batch's first sample) whose gradient is scaled by 0 and whose metric
+updates are left out of the sums and undone, so every rank still joins the collectives.
 """
 from __future__ import annotations
 
@@ -38,17 +42,18 @@ class _Sharded:
         try:
             for item in super().epoch(order, start):
                 n = _batch_length(item)
-                if n < comm.size:
-                    raise ValueError(
-                        f"A global batch of {n} samples cannot be shared by {comm.size} "
-                        "processes (each needs at least one). Choose `batch_size` and the "
-                        "number of samples so that every batch, the last one included, has "
-                        f"at least {comm.size} samples.")
                 lo, hi = bounds(n, comm.size, comm.rank)
                 self.batch_sizes.append(n)
-                hooks.set_batch_weight((hi - lo) / n)
-                yield _take(item, lo, hi)
+                if hi > lo:
+                    hooks.set_batch_weight((hi - lo) / n)
+                    yield _take(item, lo, hi)
+                    continue
+                hooks.begin_standin(self._model)
+                hooks.set_batch_weight(0.0)
+                yield _take(item, 0, 1)
+                hooks.end_standin()
         finally:
+            hooks.end_standin()
             hooks.set_batch_weight(None)
 
     def assemble(self, local):
@@ -56,6 +61,10 @@ class _Sharded:
         comm = self._distribution.comm
         counts = np.array([[bounds(n, comm.size, r)[1] - bounds(n, comm.size, r)[0]
                             for n in self.batch_sizes] for r in range(comm.size)], np.int64)
+        if not counts[comm.rank].all():  # drop the stand-in rows this rank computed
+            mine = np.maximum(counts[comm.rank], 1)
+            keep = np.repeat(counts[comm.rank] > 0, mine)
+            local = utils.map_structure(lambda a: a[keep], local)
         rank_start = np.concatenate([[0], np.cumsum(counts.sum(axis=1))[:-1]])
         batch_start = np.concatenate([np.zeros((comm.size, 1), np.int64),
                                       np.cumsum(counts, axis=1)[:, :-1]], axis=1)
@@ -68,8 +77,9 @@ class _Sharded:
 _CLASSES = {}
 
 
-def shard(data, distribution):
-    """A copy of ``data`` (ArrayData or SequenceData) whose epochs yield this rank's slices."""
+def shard(data, distribution, model=None):
+    """A copy of ``data`` (ArrayData or SequenceData) whose epochs yield this rank's slices
+    (``model``: whose metrics a stand-in step must leave untouched)."""
     if isinstance(data, _Sharded):
         return data
     base = type(data)
@@ -81,5 +91,6 @@ def shard(data, distribution):
     sharded = object.__new__(cls)
     sharded.__dict__.update(vars(data))
     sharded._distribution = distribution
+    sharded._model = model
     sharded.batch_sizes = []
     return sharded

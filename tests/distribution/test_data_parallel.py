@@ -22,13 +22,22 @@ def _json(folder, rank):
         return json.load(f)
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn"])
-def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, model):
+# (model, extra arguments, batches per epoch); the last case's final batches of fit, of the
+# validation, of evaluate and of predict hold 1, 14, 1 and 1 samples: rank 0 has none of the
+# single ones and steps on a stand-in sample
+CASES = {"mlp": ("mlp", [], 6), "cnn": ("cnn", [], 6),
+         "mlp-last-batch-of-1": ("mlp", ["--batches", 27, 29, 29], 7)}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, case):
+    model, extra, steps = CASES[case]
     dist, single = tmp_path / "dist", tmp_path / "single"
     dist.mkdir(), single.mkdir()
-    done, _ = run("train_job.py", "--model", model, "--out", dist)
+    done, _ = run("train_job.py", "--model", model, "--out", dist, *extra)
     check(done)
-    check(run("train_job.py", "--model", model, "--out", single, "--single", ranks=0)[0])
+    check(run("train_job.py", "--model", model, "--out", single, "--single", *extra,
+              ranks=0)[0])
     rank0, rank1 = _load(dist, "rank0.npz"), _load(dist, "rank1.npz")
     reference = _load(single, "rank0.npz")
     init0, init1 = _load(dist, "init_rank0.npz"), _load(dist, "init_rank1.npz")
@@ -48,7 +57,7 @@ def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, model)
         np.testing.assert_allclose(logs0["history"][key], values, rtol=1e-5)
     for key, value in logs["evaluate"].items():
         np.testing.assert_allclose(logs0["evaluate"][key], value, rtol=1e-5)
-    assert logs0["trained"] == logs["trained"] == 12  # 6 batches, 2 epochs
+    assert logs0["trained"] == logs["trained"] == 2 * steps  # 2 epochs
     # rank 0 alone writes the CSV log and the checkpoints, and prints
     assert (dist / "ck0.weights.h5").exists() and (dist / "log0.csv").exists()
     assert not (dist / "ck1.weights.h5").exists() and not (dist / "log1.csv").exists()
@@ -56,7 +65,8 @@ def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, model)
     with open(dist / "log0.csv") as f:
         assert f.read().splitlines()[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
     if model == "mlp":  # verbose=2: rank 0 alone prints one line per epoch
-        assert done.stdout.count("Epoch 1/2") == 1 and done.stdout.count("6/6 - ") == 2
+        assert done.stdout.count("Epoch 1/2") == 1
+        assert done.stdout.count(f"{steps}/{steps} - ") == 2
         assert logs0["evaluate"] == pytest.approx(logs0["evaluate_local"], rel=1e-6)
         for rank in (0, 1):
             with np.load(dist / f"predict_rank{rank}.npz") as f:

@@ -75,6 +75,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--backup", default=None)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batches", type=int, nargs=3, default=[32, 30, 27],
+                        help="MLP batch sizes of fit, evaluate and predict")
     args = parser.parse_args()
     keras.config.set_device(args.device)
     rank = 0
@@ -96,21 +98,25 @@ def main():
                           os.path.join(args.out, f"ck{rank}.weights.h5"), verbose=1,
                           save_weights_only=True)]
     if args.model != "cnn":
-        history = model.fit(x, y, batch_size=32, epochs=args.epochs, validation_split=0.2,
+        history = model.fit(x, y, batch_size=args.batches[0], epochs=args.epochs,
+                            validation_split=0.2,
                             callbacks=callbacks, verbose=2)
     else:
         history = model.fit(x[:90], y[:90], batch_size=16, epochs=args.epochs, verbose=0,
                             validation_data=(x[90:], y[90:]), callbacks=callbacks)
     out = {"history": history.history, "trained": faults.trained,
-           "evaluate": model.evaluate(x, y, batch_size=30, verbose=0, return_dict=True)}
+           "evaluate": model.evaluate(x, y, batch_size=args.batches[1], verbose=0,
+                                      return_dict=True)}
     if not args.single:
         comm = keras.distribution.distribution().comm
         out["allreduce"], out["nccl"] = comm.stats, comm._nccl is not None
     if args.model == "mlp":
         np.savez(os.path.join(args.out, f"predict_rank{rank}.npz"),
-                 predict=model.predict(x, batch_size=27, verbose=0), direct=model(x).numpy())
+                 predict=model.predict(x, batch_size=args.batches[2], verbose=0),
+                 direct=model(x).numpy())
         keras.distribution.set_distribution(None)  # the same call on one process's whole data
-        out["evaluate_local"] = model.evaluate(x, y, batch_size=30, verbose=0, return_dict=True)
+        out["evaluate_local"] = model.evaluate(x, y, batch_size=args.batches[1], verbose=0,
+                                               return_dict=True)
     np.savez(os.path.join(args.out, f"rank{rank}.npz"), *[w.numpy() for w in model.weights])
     with open(os.path.join(args.out, f"rank{rank}.json"), "w") as f:
         json.dump(out, f)
