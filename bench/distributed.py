@@ -145,14 +145,13 @@ def main():
     for ranks in args.ranks:
         rows, threads = launch(ranks, args)
         for r in rows:
-            ours = r["mb"] / 1024 / (r["ar_ms"] / 1e3) if r["ar_ms"] > 0 else float("nan")
-            plain = r["mb"] / 1024 / (r["plain_ms"] / 1e3) if r["plain_ms"] > 0 else float("nan")
+            # GB/s of the bytes summed per step; one rank sends nothing (packing only)
+            ours = f"{r['mb'] / 1024 / (r['ar_ms'] / 1e3):.2f}" if ranks > 1 else "-"
+            plain = f"{r['mb'] / 1024 / (r['plain_ms'] / 1e3):.2f}" if ranks > 1 else "-"
             print(f"| {TITLES[r['key']]} | {r['ranks']} | {threads} | {r['local']} of "
                   f"{r['batch']} | {r['step_ms']:.1f} ({r['min_ms']:.1f}) | {r['wait_ms']:.2f} | "
-                  f"{r['ar_ms']:.2f} "
-                  f"({r['wire_ms']:.2f}) | "
-                  f"{r['mb']:.2f} | {r['calls']} | {ours:.2f} | {r['plain_ms']:.2f} | "
-                  f"{plain:.2f} |")
+                  f"{r['ar_ms']:.2f} ({r['wire_ms']:.2f}) | {r['mb']:.2f} | {r['calls']} | "
+                  f"{ours} | {r['plain_ms']:.2f} | {plain} |")
 
 
 if __name__ == "__main__":
