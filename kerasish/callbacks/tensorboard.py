@@ -10,6 +10,7 @@ import time
 import numpy as np
 from engine import backend
 
+from .. import distribution
 from ..summary import ops as summary_ops
 from ..summary._lib import tb
 from ..summary.writer import SummaryWriter
@@ -29,6 +30,20 @@ def _is_graph_model(model):
     from ..models.functional import Functional
 
     return isinstance(model, Functional) or _is_sequential(model)
+
+
+class _NoWriter:
+    """What ranks other than 0 write to under a distribution: nothing."""
+
+    closed = False
+
+    def write_summary(self, *args, **kwargs):
+        pass
+
+    write_graph = flush = close = write_summary
+
+
+_NO_WRITER = _NoWriter()
 
 
 class TensorBoard(Callback):
@@ -90,6 +105,8 @@ class TensorBoard(Callback):
 
     # -- writers -------------------------------------------------------------------------------
     def _writer(self, name):
+        if not distribution.is_chief():
+            return _NO_WRITER
         writer = self._writers.get(name)
         if writer is None or writer.closed:
             writer = self._writers[name] = SummaryWriter(os.path.join(self.log_dir, name))
@@ -109,6 +126,8 @@ class TensorBoard(Callback):
     # -- hooks ---------------------------------------------------------------------------------
     def set_model(self, model):
         super().set_model(model)
+        if not distribution.is_chief():  # one set of logs per job: rank 0's
+            return
         if self.write_graph and model is not None and self._graph_written_for is not model:
             self._graph_written_for = model
             self._write_model_graph(model)
@@ -119,7 +138,7 @@ class TensorBoard(Callback):
     def on_train_begin(self, logs=None):
         self._in_fit = True
         self._global_train_batch = 0
-        if self.write_images and is_image_batch(self.activation_data):
+        if self.write_images and distribution.is_chief() and is_image_batch(self.activation_data):
             writer = self._writer("train")
             writer.write_summary(summary_ops.image_pb(
                 "input_images", input_images(self.activation_data)), 0)
@@ -149,6 +168,8 @@ class TensorBoard(Callback):
             self._close_writers()
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribution.is_chief():
+            return
         # NOTE: Keras's quirk, kept: with update_freq=N the epoch's summaries are written only
         # if the epoch ended on a multiple of N batches (its record_if stays in effect).
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq == 0:

@@ -61,6 +61,8 @@ def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, case):
     # rank 0 alone writes the CSV log and the checkpoints, and prints
     assert (dist / "ck0.weights.h5").exists() and (dist / "log0.csv").exists()
     assert not (dist / "ck1.weights.h5").exists() and not (dist / "log1.csv").exists()
+    assert list((dist / "tb0" / "train").glob("events.out.tfevents.*"))
+    assert not (dist / "tb1").exists()
     assert done.stdout.count("Epoch 2: saving model to") == 1
     with open(dist / "log0.csv") as f:
         assert f.read().splitlines()[0] == "epoch,accuracy,loss,val_accuracy,val_loss"

@@ -96,7 +96,8 @@ def main():
         callbacks += [keras.callbacks.CSVLogger(os.path.join(args.out, f"log{rank}.csv")),
                       keras.callbacks.ModelCheckpoint(
                           os.path.join(args.out, f"ck{rank}.weights.h5"), verbose=1,
-                          save_weights_only=True)]
+                          save_weights_only=True),
+                      keras.callbacks.TensorBoard(os.path.join(args.out, f"tb{rank}"))]
     if args.model != "cnn":
         history = model.fit(x, y, batch_size=args.batches[0], epochs=args.epochs,
                             validation_split=0.2,
