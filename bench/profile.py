@@ -3,7 +3,7 @@
 ``OpProfiler`` monkeypatches, inside the bench process only and only while it is active:
 
 * ``engine.autograd.Function.apply`` (the plumbing of every op call),
-* each ``Function`` subclass's ``forward`` and ``backward`` (the op's own work),
+* each ``Function`` subclass's ``forward`` (or in-place ``forward_``) and ``backward``,
 * ``engine.autograd.backprop`` (the backward walk),
 * ``kerasish`` ``Optimizer.apply`` (updates on raw arrays, outside the op graph),
 
@@ -77,7 +77,7 @@ class OpProfiler:
             return
         self._patched.add(cls)
         prof = self
-        for attr, kind in (("forward", "fwd"), ("backward", "bwd")):
+        for attr, kind in (("forward", "fwd"), ("forward_", "fwd"), ("backward", "bwd")):
             original = cls.__dict__.get(attr)
             if not callable(original):
                 continue

@@ -124,6 +124,33 @@ def col_blocks(xp, x, g: Geometry):
             yield cols.reshape(-1, width), (slice(a, a + images), slice(r, r + step))
 
 
+# NOTE: with this few input channels per tap, im2col copies runs of C floats (1 for MNIST, 3
+# for RGB): slow. The transposed columns (T*C, M), one strided plane per tap and channel,
+# copy runs of whole output rows instead: 5x faster for C=1, and the GEMMs take them as is.
+FEW_CHANNELS = 4
+
+
+def _few_channels(x, g: Geometry, groups):
+    return type(x) is np.ndarray and groups == 1 and x.shape[-1] <= FEW_CHANNELS and not g.pointwise
+
+
+def cols_t(xp, x, g: Geometry):
+    """The transposed im2col matrix (T*C, N*P) of an input with few channels."""
+    n, c = x.shape[0], x.shape[-1]
+    if any(g.pad_before + g.pad_after):
+        xpad = xp.zeros((n,) + g.padded_shape + (c,), dtype=x.dtype)
+        xpad[g.interior] = x
+        x = xpad
+    out = xp.empty((g.taps * c, n) + g.out_shape, dtype=x.dtype)
+    for t, tap in enumerate(np.ndindex(*g.kernel)):
+        index = (slice(None),) + tuple(
+            slice(k * d, k * d + (o - 1) * s + 1, s)
+            for k, d, o, s in zip(tap, g.dilation, g.out_shape, g.strides))
+        for ch in range(c):
+            out[t * c + ch] = x[index + (ch,)]
+    return out.reshape(g.taps * c, -1)
+
+
 def col2im(xp, cols, g: Geometry, channels: int):
     """The adjoint of im2col: (N*P, T*C) -> (N, *in_shape, C), overlaps summed."""
     n = cols.shape[0] // math.prod(g.out_shape)
@@ -144,6 +171,9 @@ def col2im(xp, cols, g: Geometry, channels: int):
 def conv_forward(xp, x, w, g: Geometry, groups=1):
     """conv(x, w): one GEMM per block of columns, written into y (N, *out, O)."""
     y = xp.empty((x.shape[0],) + g.out_shape + w.shape[-1:], dtype=x.dtype)
+    if _few_channels(x, g, groups):
+        xp.matmul(cols_t(xp, x, g).T, w.reshape(-1, w.shape[-1]), out=y.reshape(-1, y.shape[-1]))
+        return y
     for cols, index in col_blocks(xp, x, g):
         if groups == 1:
             xp.matmul(cols, w.reshape(-1, w.shape[-1]), out=y[index].reshape(cols.shape[0], -1))
@@ -155,6 +185,8 @@ def conv_forward(xp, x, w, g: Geometry, groups=1):
 def conv_grad_kernel(xp, x, gy, g: Geometry, kernel_shape, groups=1):
     """The gradient of ``conv_forward`` w.r.t. its (*K, C/groups, O) kernel; the im2col is
     done again here (cheaper than keeping it: it would be T times the input)."""
+    if _few_channels(x, g, groups):
+        return xp.matmul(cols_t(xp, x, g), gy.reshape(-1, gy.shape[-1])).reshape(kernel_shape)
     gw = None
     for cols, index in col_blocks(xp, x, g):
         part = gemm_grad_kernel(xp, cols, gy[index].reshape(cols.shape[0], -1), kernel_shape,

@@ -135,6 +135,11 @@ CASES = [
     _conv_case("1x1-stride2", X, randn(1, 1, 3, 4, seed=14), strides=2, padding="same"),
     _conv_case("groups2", randn(2, 5, 5, 4, seed=15), randn(3, 3, 2, 6, seed=16),
                padding="same"),
+    # more than _im2col.FEW_CHANNELS (4) input channels: the blocked im2col path
+    _conv_case("6ch-same-stride2", randn(2, 5, 6, 6, seed=21), randn(3, 3, 6, 2, seed=22),
+               strides=2, padding="same"),
+    _conv_case("6ch-valid-dilation2", randn(2, 6, 5, 6, seed=23), randn(2, 2, 6, 3, seed=24),
+               dilation_rate=2),
     _conv_case("1d-valid", X1, W1),
     _conv_case("1d-same-stride2", X1, W1, strides=2, padding="same"),
     _conv_case("1d-dilation2", X1, W1, dilation_rate=2, padding="same"),
