@@ -114,7 +114,10 @@ class Plan:
         for s, k in last_use.items():
             if s not in keep and k < len(self.steps):
                 self.free_after[k].append(s)
-        self._plan_backward(tracer, outputs[0], variables)
+        self.order, self.buffers = [], []
+        if variables is not None:
+            self._plan_backward(tracer, outputs[0], variables)
+        self.saves = {k for k, _, _ in self.order}  # steps whose kernels backward needs
 
     def _fusable(self, tracer, keep):
         """Steps that may write their result over input 0 (``forward_``): the input is a
@@ -152,13 +155,12 @@ class Plan:
                 elif id(parent) in var_index:
                     dest.append((i, -1 - var_index[id(parent)]))
             self.order.append((k, r[1], dest))
-        self.saves = {k for k, _, _ in self.order}
         self.buffers = [None] * len(variables)  # each weight's gradient sum, allocated once
 
-    def run(self, inputs, variables):
+    def run(self, inputs, variables=None):
         arrays = [None if t is None else t.data for t in inputs]
         values, fns = [None] * self.num_slots, [None] * len(self.steps)
-        assigns, a = self.assigns, 0
+        assigns, a, saves = self.assigns, 0, self.saves
         for k, (cls, refs, params, needs, xp, slot, out_lists) in enumerate(self.steps):
             while a < len(assigns) and assigns[a][0] == k:
                 assigns[a][1].data[...] = values[assigns[a][2]]
@@ -176,7 +178,7 @@ class Plan:
             for name, slots in out_lists:
                 for s, extra in zip(slots, params[name]):
                     values[s] = extra
-            if k in self.saves:
+            if k in saves:
                 fns[k] = fn
             for s in self.free_after[k]:
                 values[s] = None
@@ -185,6 +187,8 @@ class Plan:
         outputs = [None if r is None else values[r[1]] if r[0] == _SLOT
                    else arrays[r[1]] if r[0] == _INPUT else r[1].data if r[0] == _TENSOR
                    else r[1] for r in self.outputs]
+        if variables is None:
+            return outputs, []
         return outputs, self._backward(values, fns, variables)
 
     def _backward(self, values, fns, variables):
@@ -274,8 +278,9 @@ def _restore(plan, state):
 class CompiledStep:
     """``step(inputs) -> (outputs, grads)``; ``outputs[0]`` is the scalar loss."""
 
-    def __init__(self, fn, variables):
-        self.fn, self.variables = fn, list(variables)
+    def __init__(self, fn, variables=None):
+        self.fn = fn
+        self.variables = None if variables is None else list(variables)
         self.plans = {}  # signature -> Plan (checked), "unchecked" Plan, or None (stays eager)
         self.replays = 0
 
@@ -336,6 +341,12 @@ class CompiledStep:
         self.replays += 1
         outputs, grads = entry.run(inputs, self.variables)
         return [None if o is None else Tensor._wrap(o) for o in outputs], grads
+
+
+def function(fn):
+    """A compiled ``fn(inputs) -> outputs`` (a list of Tensors) with no gradients: what
+    ``predict`` runs. Called as ``outputs, _ = compiled(inputs)``."""
+    return CompiledStep(fn)
 
 
 def value_and_grad(fn, variables):

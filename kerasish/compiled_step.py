@@ -22,6 +22,15 @@ def applies(model) -> bool:
     return cls.compute_loss is Trainer.compute_loss and model._compile_loss is not None
 
 
+def predict_applies(model) -> bool:
+    from .trainer import Trainer
+
+    if getattr(model, "run_eagerly", False) or getattr(model, "jit_compile", "auto") in \
+            (False, None):
+        return False
+    return type(model).predict_step is Trainer.predict_step
+
+
 class _Step:
     """One compiled step for a fixed data structure and list of trainable weights."""
 
@@ -70,3 +79,31 @@ def train_step(model, data):
     if variables:
         model.optimizer.apply(grads, variables)
     return model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+class _Predict:
+    """The forward pass of ``predict`` as a plan, for one input structure."""
+
+    def __init__(self, model, structure):
+        self.model, self.structure, self.out_structure = model, structure, None
+        self.compiled = jit.function(self._forward)
+
+    def _forward(self, flat):
+        y = self.model(utils.pack_like(self.structure, flat), training=False)
+        self.out_structure = y
+        return utils.flatten(y)
+
+    def __call__(self, flat):
+        outputs, _ = self.compiled(flat)
+        return utils.pack_like(self.out_structure, outputs)
+
+
+def predict_step(model, data):
+    """The default ``predict_step`` through a compiled plan (under ``no_grad``)."""
+    x, _, _ = data_module.unpack_x_y_sample_weight(data)
+    key = repr(utils.map_structure(lambda _: None, x))
+    steps = model.__dict__.setdefault("_compiled_predicts", {})
+    step = steps.get(key)
+    if step is None:
+        step = steps[key] = _Predict(model, x)
+    return step(utils.flatten(x))

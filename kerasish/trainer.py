@@ -56,6 +56,7 @@ class Trainer:
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self.jit_compile = jit_compile
         self.__dict__.pop("_compiled_steps", None)  # plans belong to the old loss and optimizer
+        self.__dict__.pop("_compiled_predicts", None)
         self.run_eagerly = run_eagerly
         self.compiled = True
         self.stop_training = False
@@ -118,6 +119,8 @@ class Trainer:
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
+        if compiled_step.predict_applies(self):
+            return compiled_step.predict_step(self, data)
         x, _, _ = data_module.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 

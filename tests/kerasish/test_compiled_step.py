@@ -166,3 +166,23 @@ def test_engine_value_and_grad_replays_with_the_eager_gradients():
     # the bias add runs in place in the matmul's fresh output (tanh keeps its own output)
     for plan in step.plans.values():
         assert [plan.steps[k][0].__name__ for k in sorted(plan.inplace)] == ["Add"]
+
+
+def test_compiled_predict_is_bitwise_the_eager_predict():
+    x, _ = _data("image", n=50)
+    keras.utils.set_random_seed(4)
+    model = _cnn_bn()
+    model.compile("sgd", "mse", jit_compile=False)
+    # moving statistics away from 0 and 1, so the inference normalization does something
+    model.layers[1].moving_mean.assign(np.full(4, 0.3, np.float32))
+    model.layers[1].moving_variance.assign(np.full(4, 2.0, np.float32))
+    eager = model.predict(x, batch_size=8, verbose=0)
+    assert not model.__dict__.get("_compiled_predicts")
+    model.compile("sgd", "mse")  # jit_compile="auto"
+    compiled = model.predict(x, batch_size=8, verbose=0)
+    np.testing.assert_array_equal(compiled, eager)
+    (step,) = model._compiled_predicts.values()
+    assert step.compiled.replays == 4  # 7 batches: trace, check, 4 replays, then the last (2)
+    plan = step.compiled.plans[next(iter(step.compiled.plans))]
+    fused = [plan.steps[k][0].__name__ for k in sorted(plan.inplace)]
+    assert fused == ["Add", "BatchNormalization", "Relu", "Add"]  # in the conv's fresh output
