@@ -69,8 +69,9 @@ class _Tracer:
             if name.endswith("_out") and isinstance(p, list):
                 out_lists.append((name, tuple(self._new_slot(a) for a in p)))
         y, slot = out.data, self._new_slot(out)
-        if isinstance(y, xp.ndarray) and y.base is None and y.flags.writeable and \
-                not any(y is a for a in arrays) and not _holds(fn, y):
+        # NOTE: CuPy's flags have no `writeable`; its arrays always are.
+        if isinstance(y, xp.ndarray) and y.base is None and getattr(y.flags, "writeable", True) \
+                and not any(y is a for a in arrays) and not _holds(fn, y):
             self.owned.add(slot)  # a fresh array its producer keeps no reference to
         if hasattr(fn, "forward_") and arrays and getattr(arrays[0], "shape", None) == y.shape \
                 and arrays[0].dtype == y.dtype:

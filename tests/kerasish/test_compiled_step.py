@@ -186,3 +186,20 @@ def test_compiled_predict_is_bitwise_the_eager_predict():
     plan = step.compiled.plans[next(iter(step.compiled.plans))]
     fused = [plan.steps[k][0].__name__ for k in sorted(plan.inplace)]
     assert fused == ["Add", "BatchNormalization", "Relu", "Add"]  # in the conv's fresh output
+
+
+def test_compiled_fit_on_each_device(xp):
+    """On CuPy the plan is kept or refused by the same check; results equal the eager ones."""
+    from kerasish import config
+
+    previous = config.device()
+    config.set_device("cpu" if xp is np else "gpu")
+    try:
+        x, y = _data("image")
+        eager, eager_history = _fit(_cnn_bn, x, y, jit=False)
+        compiled, history = _fit(_cnn_bn, x, y, jit=True)
+    finally:
+        config.set_device(previous)
+    assert history == eager_history
+    for a, b in zip(eager.get_weights(), compiled.get_weights()):
+        np.testing.assert_array_equal(a, b)
