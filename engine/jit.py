@@ -10,6 +10,8 @@ and that signature stays eager for good.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import backend
@@ -45,6 +47,7 @@ def _holds(fn, y):
 class _Tracer:
     def __init__(self, inputs):
         self.refs, self.keep, self.steps, self.assigns, self.generators = {}, [], [], [], []
+        self.watch = []
         self.num_slots, self.owned, self.inplace = 0, set(), []
         for i, t in enumerate(inputs):
             if t is not None:
@@ -79,11 +82,22 @@ class _Tracer:
         self.steps.append((type(fn), refs, params, fn.needs_input_grad, xp, slot,
                            tuple(out_lists)))
 
+    def _register(self, x, ref):
+        """Maps ``id(x)`` to ``ref`` while ``x`` lives: the trace keeps nothing alive, so a
+        pass holds no more memory than the eager one (ids of dead objects get reused)."""
+        key, refs = id(x), self.refs
+        refs[key] = ref
+        try:
+            self.watch.append(weakref.ref(x, lambda _, k=key, r=ref: refs.get(k) == r and
+                                          refs.pop(k)))
+        except TypeError:  # a NumPy scalar: no weak references, keep it
+            self.keep.append(x)
+
     def _new_slot(self, x):
-        self.refs[id(x)] = (_SLOT, self.num_slots)
+        ref = (_SLOT, self.num_slots)
+        self._register(x, ref)
         if isinstance(x, Tensor):
-            self.refs[id(x.data)] = (_SLOT, self.num_slots)
-        self.keep.append(x)
+            self._register(x.data, ref)
         self.num_slots += 1
         return self.num_slots - 1
 

@@ -170,6 +170,7 @@ class Functional(Model):
             for y, m in zip(flat, utils.flatten(mask) if utils.is_nested(mask) else [mask]):
                 if m is not None and hasattr(y, "_keras_mask"):
                     y._keras_mask = m
+        uses = dict(self._tensor_uses())
         for depth in sorted(self._nodes_by_depth, reverse=True):
             for node in self._nodes_by_depth[depth]:
                 if node.is_input or any(id(x) not in values for x in node.input_tensors):
@@ -179,7 +180,24 @@ class Functional(Model):
                 outputs = layer(*args, **kwargs)
                 for x, y in zip(node.outputs, utils.flatten(outputs)):
                     values[id(x)] = y
+                for x in node.input_tensors:  # NOTE: as Keras, drop what no node needs now
+                    uses[id(x)] -= 1
+                    if uses[id(x)] == 0:
+                        del values[id(x)]
         return utils.pack_like(self._outputs_struct, [values[id(x)] for x in self.outputs])
+
+    def _tensor_uses(self):
+        """How many node inputs read each graph tensor (the model's outputs once more)."""
+        uses = self.__dict__.get("_uses")
+        if uses is None:
+            uses = {id(x): 1 for x in self.outputs}
+            for nodes in self._nodes_by_depth.values():
+                for node in nodes:
+                    if not node.is_input:
+                        for x in node.input_tensors:
+                            uses[id(x)] = uses.get(id(x), 0) + 1
+            self.__dict__["_uses"] = uses
+        return uses
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         flat = self._flat_inputs(inputs)
