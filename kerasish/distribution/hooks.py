@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from engine import backend
+from engine import random as engine_random
 
 from . import api
 
@@ -99,6 +100,10 @@ def on_fit_begin(model):
     state = comm.bcast_bytes(dump_random_state() if comm.rank == 0 else None, root=0)
     if comm.rank != 0:
         random_state.set_state(load_random_state(state))
+    # NOTE: from here each rank draws from its own stream (rank 0's jumped rank times), so
+    # the ranks' slices get different dropout masks; the epoch order is rank 0's anyway.
+    bits = engine_random.generator("cpu").bit_generator
+    bits.state = bits.jumped(comm.rank).state
 
 
 def _moving_statistics(model):

@@ -51,6 +51,7 @@ def test_two_ranks_train_like_one_process_on_the_global_batches(tmp_path, case):
     # History, the progress bar and evaluate show global values, equal on both ranks
     logs0, logs1, logs = _json(dist, 0), _json(dist, 1), _json(single, 0)
     assert logs0["history"] == logs1["history"]
+    assert logs0["draw"] != logs1["draw"]  # one random stream per rank (dropout masks differ)
     assert logs0["history"].keys() == logs["history"].keys() == {
         "accuracy", "loss", "val_accuracy", "val_loss"}
     for key, values in logs["history"].items():

@@ -105,7 +105,10 @@ def main():
     else:
         history = model.fit(x[:90], y[:90], batch_size=16, epochs=args.epochs, verbose=0,
                             validation_data=(x[90:], y[90:]), callbacks=callbacks)
+    import engine
+
     out = {"history": history.history, "trained": faults.trained,
+           "draw": float(engine.random.generator("cpu").random()),
            "evaluate": model.evaluate(x, y, batch_size=args.batches[1], verbose=0,
                                       return_dict=True)}
     if not args.single:
