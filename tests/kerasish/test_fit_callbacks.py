@@ -36,7 +36,7 @@ def test_verbose_1_draws_one_bar_that_ends_with_the_epoch_logs(capsys):
     assert "Epoch" not in out  # a single epoch prints no Epoch line
     final = re.sub(r"\x1b\[[0-9;]*m", "", out.split("\r")[-1])
     assert re.fullmatch(rf"4/4 ━{{20}} \d+s \d+(ms|us|s)/step - accuracy: {V} - "
-                        rf"loss: {V}\n", final), repr(final)
+                        rf"loss: {V} *\n", final), repr(final)  # spaces pad a shorter frame
 
 
 def test_evaluate_and_predict_bars(capsys):
