@@ -160,11 +160,13 @@ class MaxPool(_Pool):
 
     def input_grad(self, xp, gy, pool, strides, out):
         shape, inner = self._padded()
-        # Windows that tile the input exactly (2x2/2 on even sizes) write every pixel once:
-        # no zero fill and plain stores; otherwise taps accumulate with `+=` (overlaps).
         tiled = all(s == k and s * n == d for k, s, n, d in zip(pool, strides, out, shape[1:-1]))
+        if tiled:
+            gx = self._tiled_grad(xp, gy, pool, out, shape)
+            return xp.ascontiguousarray(gx[inner]) if any(p != (0, 0) for p in self.pads) else gx
+        # Otherwise taps accumulate with `+=` where windows overlap.
         disjoint = all(s >= k for k, s in zip(pool, strides))
-        gx = (xp.empty if tiled else xp.zeros)(shape, dtype=gy.dtype)
+        gx = xp.zeros(shape, dtype=gy.dtype)
         hit = xp.empty(gy.shape, dtype=bool)
         taken = xp.empty(gy.shape, dtype=bool)
         share = None if disjoint else xp.empty_like(gy)
@@ -186,6 +188,23 @@ class MaxPool(_Pool):
         if any(p != (0, 0) for p in self.pads):
             gx = xp.ascontiguousarray(gx[inner])
         return gx
+
+    def _tiled_grad(self, xp, gy, pool, out, shape):
+        """Windows that tile the input exactly (2x2/2 on even sizes): the input seen as
+        (N, o1, k1, o2, k2, ..., C), so the hits of all taps are one comparison and the
+        gradient one broadcast product, written contiguously (2-3x fewer passes)."""
+        split = shape[:1] + sum(((n, k) for n, k in zip(out, pool)), ()) + shape[-1:]
+        expand = (slice(None),) + (slice(None), None) * len(pool) + (slice(None),)
+        hit = xp.equal(self.x.reshape(split), self.y[expand])
+        taken = None
+        for tap in np.ndindex(*pool):  # the first maximum in tap order takes the gradient
+            h = hit[(slice(None),) + sum(((slice(None), t) for t in tap), ()) + (slice(None),)]
+            if taken is None:
+                taken = h.copy()
+            else:  # on bools `h > taken` is `h & ~taken`
+                xp.greater(h, taken, out=h)
+                xp.logical_or(taken, h, out=taken)
+        return xp.multiply(gy[expand], hit).reshape(shape)
 
 
 class AveragePool(_Pool):
