@@ -37,7 +37,7 @@ class _Tracer:
     def __init__(self, inputs):
         self.refs, self.keep, self.steps, self.assigns, self.generators = {}, [], [], [], []
         self.watch = []
-        self.num_slots, self.owned, self.inplace = 0, set(), []
+        self.num_slots, self.owned, self.inplace, self.broken = 0, set(), [], None
         for i, t in enumerate(inputs):
             if t is not None:
                 self.refs[id(t)] = self.refs[id(t.data)] = (_INPUT, i)
@@ -92,8 +92,9 @@ class _Tracer:
 
     def assign(self, target, value):
         r = self.refs.get(id(value))
-        if r is None or r[0] != _SLOT:
-            raise Untraceable(f"assign of a value computed outside the ops to {target!r}")
+        if r is None or r[0] != _SLOT:  # NOTE: noted, not raised: the user's step goes on
+            self.broken = f"assign of a value computed outside the ops to {target!r}"
+            return
         self.assigns.append((len(self.steps), target, r[1]))
 
 
@@ -101,6 +102,8 @@ class Plan:
     """Forward kernels in trace order, then the backward in eager order."""
 
     def __init__(self, tracer, outputs, variables):
+        if tracer.broken:
+            raise Untraceable(tracer.broken)
         self.steps, self.num_slots = tracer.steps, tracer.num_slots
         self.generators = list({id(g): g for g in tracer.generators}.values())
         self.assigns = tracer.assigns

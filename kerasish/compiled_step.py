@@ -12,31 +12,35 @@ from . import data as data_module
 from . import utils
 
 
+def _jit_on(model):
+    return not getattr(model, "run_eagerly", False) and \
+        getattr(model, "jit_compile", "auto") not in (False, None)
+
+
 def applies(model) -> bool:
     """Compiled unless asked not to, or the model changes what the default step computes."""
     from .trainer import Trainer
 
-    if model.run_eagerly or model.jit_compile in (False, None):
-        return False
-    cls = type(model)
-    return cls.compute_loss is Trainer.compute_loss and model._compile_loss is not None
+    return _jit_on(model) and type(model).compute_loss is Trainer.compute_loss and \
+        model._compile_loss is not None
 
 
 def predict_applies(model) -> bool:
     from .trainer import Trainer
 
-    if getattr(model, "run_eagerly", False) or getattr(model, "jit_compile", "auto") in \
-            (False, None):
-        return False
-    return type(model).predict_step is Trainer.predict_step
+    return _jit_on(model) and type(model).predict_step is Trainer.predict_step
+
+
+def _shape_of(structure):
+    """The nesting of ``structure`` without its leaves (a plan must not keep a batch alive)."""
+    return utils.map_structure(lambda _: None, structure)
 
 
 class _Step:
     """One compiled step for a fixed data structure and list of trainable weights."""
 
     def __init__(self, model, structure, variables):
-        self.model, self.structure, self.pred_structure = model, structure, None
-        self.num_named = 0
+        self.model, self.structure, self.pred_structure = model, _shape_of(structure), None
         self.compiled = jit.value_and_grad(self._forward, variables)
 
     def _forward(self, flat):
@@ -45,7 +49,7 @@ class _Step:
         y_pred = model(x, training=True)
         total, named = model._compile_loss.compute(model, y, y_pred, sample_weight)
         flat_pred = utils.flatten(y_pred)
-        self.pred_structure, self.names = y_pred, [n for n, _ in named]
+        self.pred_structure, self.names = _shape_of(y_pred), [n for n, _ in named]
         masks = [getattr(p, "_keras_mask", None) for p in flat_pred]
         return [total] + [v for _, v in named] + flat_pred + masks
 
@@ -68,8 +72,7 @@ def train_step(model, data):
     structure = (x, y, sample_weight)
     flat = utils.flatten(structure)
     variables = model.trainable_weights
-    key = (repr(utils.map_structure(lambda _: None, structure)),
-           tuple(id(v) for v in variables))
+    key = (repr(_shape_of(structure)), tuple(id(v) for v in variables))
     steps = model.__dict__.setdefault("_compiled_steps", {})
     step = steps.get(key)
     if step is None:
@@ -85,12 +88,12 @@ class _Predict:
     """The forward pass of ``predict`` as a plan, for one input structure."""
 
     def __init__(self, model, structure):
-        self.model, self.structure, self.out_structure = model, structure, None
+        self.model, self.structure, self.out_structure = model, _shape_of(structure), None
         self.compiled = jit.function(self._forward)
 
     def _forward(self, flat):
         y = self.model(utils.pack_like(self.structure, flat), training=False)
-        self.out_structure = y
+        self.out_structure = _shape_of(y)
         return utils.flatten(y)
 
     def __call__(self, flat):
@@ -101,7 +104,7 @@ class _Predict:
 def predict_step(model, data):
     """The default ``predict_step`` through a compiled plan (under ``no_grad``)."""
     x, _, _ = data_module.unpack_x_y_sample_weight(data)
-    key = repr(utils.map_structure(lambda _: None, x))
+    key = repr(_shape_of(x))
     steps = model.__dict__.setdefault("_compiled_predicts", {})
     step = steps.get(key)
     if step is None:

@@ -192,7 +192,7 @@ class MaxPool(_Pool):
     def _tiled_grad(self, xp, gy, pool, out, shape):
         """Windows that tile the input exactly (2x2/2 on even sizes): the input seen as
         (N, o1, k1, o2, k2, ..., C), so the hits of all taps are one comparison and the
-        gradient one broadcast product, written contiguously (2-3x fewer passes)."""
+        gradient one broadcast product, written contiguously."""
         split = shape[:1] + sum(((n, k) for n, k in zip(out, pool)), ()) + shape[-1:]
         expand = (slice(None),) + (slice(None), None) * len(pool) + (slice(None),)
         hit = xp.equal(self.x.reshape(split), self.y[expand])

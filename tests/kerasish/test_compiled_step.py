@@ -123,6 +123,27 @@ def test_a_value_computed_outside_the_ops_keeps_that_step_eager():
     assert history == eager_history
 
 
+class _CountsCalls(layers.Layer):
+    """Assigns a value computed in NumPy to a weight in each training call."""
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                     name="calls")
+
+    def call(self, x, training=False):
+        if training:
+            self.calls.assign(self.calls.numpy() + 1)
+        return x
+
+
+def test_an_assign_from_outside_the_ops_keeps_that_step_eager():
+    x, y = _data("dense")  # 38 samples: 5 batches of 8 per epoch
+    model, _ = _fit(lambda: keras.Sequential([keras.Input((12,)), _CountsCalls(),
+                                              layers.Dense(4)]), x, y, jit=True)
+    assert model.layers[0].calls.numpy() == 15  # every step ran the layer (3 epochs)
+    assert _replays(model) == 0
+
+
 def test_run_eagerly_and_custom_compute_loss_stay_eager():
     x, y = _data("dense")
     model, _ = _fit(_mlp, x, y, jit=True)
