@@ -1,0 +1,6 @@
+"""Keras 3's ``keras.ops``: the public ops, on arrays, engine Tensors and KerasTensors.
+
+``engine.ops`` is the differentiable core (primitives and fat ops with hand-written backward);
+each function here composes engine ops and, on KerasTensors, records a graph node whose output
+shape comes by arithmetic (``_symbolic.keras_op``).
+"""
