@@ -24,7 +24,7 @@ def unique_name(prefix: str) -> str:
 
 def set_random_seed(seed) -> None:
     """Seeds Python's ``random``, NumPy and the engine (``keras.utils.set_random_seed``)."""
-    from .config import set_random_seed as seed_all
+    from ..config import set_random_seed as seed_all
 
     seed_all(seed)
 
@@ -32,11 +32,11 @@ def set_random_seed(seed) -> None:
 def __getattr__(name):
     # PyDataset lives in data.py, which imports this module.
     if name == "PyDataset":
-        from .data import PyDataset
+        from ..data import PyDataset
 
         return PyDataset
     if name == "Progbar":
-        from .progbar import Progbar
+        from ..progbar import Progbar
 
         return Progbar
     raise AttributeError(f"module 'kerasish.utils' has no attribute {name!r}")
