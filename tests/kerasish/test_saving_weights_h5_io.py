@@ -82,7 +82,7 @@ def test_optimizer_helpers(tmp_path):
 
 
 def test_real_optimizer_round_trip(tmp_path):
-    optimizers = pytest.importorskip("kerasish.optimizers")
+    from kerasish import optimizers
     model, fresh = mlp(), mlp()
     for m in (model, fresh):
         m.optimizer = optimizers.Adam()

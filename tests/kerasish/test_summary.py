@@ -124,10 +124,7 @@ Model: "sequential"
 # The Sequential MLP (from Keras).
 # ----------------------------------------------------------------------------------------------
 def test_sequential_mlp_with_kerasish_dropout_exact(capsys):
-    dropout_cls = getattr(kerasish.layers, "Dropout", None)
-    if dropout_cls is None:
-        pytest.skip("kerasish.layers.Dropout is not written yet")
-    model = mlp(dropout_cls)
+    model = mlp(kerasish.layers.Dropout)
     model.optimizer = FakeAdam(model)
     model.summary()
     assert capsys.readouterr().out == MLP_TABLE

@@ -8,7 +8,7 @@ from tests.kerasish.tb_helpers import load
 import kerasish as keras  # noqa: E402
 from kerasish import layers  # noqa: E402
 
-hp = pytest.importorskip("kerasish.summary.hparams")
+from kerasish.summary import hparams as hp  # noqa: E402
 
 
 def parse(acc, tag, kind):

@@ -47,8 +47,14 @@ def test_xor_is_learned():
 def test_evaluate_return_shapes():
     x, y = blobs(50)
     model = mlp()
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    loss = model.evaluate(x, y, verbose=0)
+    logits = model.predict(x, verbose=0).astype("float64")
+    log_p = logits - logits.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    assert isinstance(loss, float)
+    np.testing.assert_allclose(loss, -log_p[np.arange(50), y].mean(), rtol=1e-5)
     model.compile("sgd", "sparse_categorical_crossentropy")
-    assert isinstance(model.evaluate(x, y, verbose=0), float)
     model.compile("sgd", "sparse_categorical_crossentropy",
                   metrics=["sparse_top_k_categorical_accuracy", "accuracy"])
     loss, top_k, acc = model.evaluate(x, y, verbose=0)
@@ -151,7 +157,9 @@ def test_generator_and_pydataset_inputs():
             return x[i * 16:(i + 1) * 16], y[i * 16:(i + 1) * 16]
 
     assert model.fit(Batches(), epochs=1, verbose=0).params["steps"] == 4
-    assert isinstance(model.evaluate(Batches(), verbose=0), float)
+    loss = model.evaluate(Batches(), verbose=0)
+    assert isinstance(loss, float)
+    np.testing.assert_allclose(loss, model.evaluate(x, y, batch_size=16, verbose=0), rtol=1e-6)
 
 
 def test_two_runs_with_the_same_seed_are_bitwise_identical():
