@@ -19,3 +19,8 @@ from .pooling import *  # noqa: E402,F401,F403
 from .recurrent import *  # noqa: E402,F401,F403
 from .reduction import *  # noqa: E402,F401,F403
 from .shape import *  # noqa: E402,F401,F403
+from . import cumulative, rounding, trig  # noqa: E402
+from .cumulative import *  # noqa: E402,F401,F403
+from .rounding import *  # noqa: E402,F401,F403
+from .trig import *  # noqa: E402,F401,F403
+__all__ = sorted(set(__all__) | {n for m in (cumulative, rounding, trig) for n in m.__all__})
