@@ -5,10 +5,13 @@ from . import (activation, conv, dropout, elementwise, indexing, linalg, loss, n
 # NOTE: listed before the star imports, which rebind names such as `conv` and `dropout`.
 _MODULES = (activation, conv, dropout, elementwise, indexing, linalg, loss, normalization,
             pooling, recurrent, reduction, shape)
+from . import ctc as _ctc  # noqa: E402
+_MODULES += (_ctc,)
 __all__ = sorted({name for m in _MODULES for name in m.__all__})
 
 from .activation import *  # noqa: E402,F401,F403
 from .conv import *  # noqa: E402,F401,F403
+from .ctc import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
 from .elementwise import *  # noqa: E402,F401,F403
 from .indexing import *  # noqa: E402,F401,F403
