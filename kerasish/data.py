@@ -12,7 +12,7 @@ import numpy as np
 
 from engine import Tensor, backend
 
-from . import config, utils
+from . import config, data_workers, utils
 
 
 class PyDataset:
@@ -22,10 +22,21 @@ class PyDataset:
     >>> class Batches(PyDataset):
     ...     def __len__(self): return 10
     ...     def __getitem__(self, i): return x[i * 32:(i + 1) * 32], y[i * 32:(i + 1) * 32]
+
+    Args:
+        workers: how many threads (or processes) load batches ahead of the training loop;
+            1 loads each batch when it is needed, in the loop's thread.
+        use_multiprocessing: load in processes instead of threads (for ``__getitem__`` work
+            that holds the GIL). On Linux they are forked and share the dataset as it is.
+        max_queue_size: at most this many batches are loaded ahead.
+    Batches always arrive in index order, whatever the workers' timing.
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
-        self.workers = workers
+        if int(workers) < 1 or int(max_queue_size) < 1:
+            raise ValueError("`workers` and `max_queue_size` must be at least 1. Received: "
+                             f"workers={workers}, max_queue_size={max_queue_size}")
+        self.workers = int(workers)
         self.use_multiprocessing = use_multiprocessing
         self.max_queue_size = max_queue_size
 
@@ -178,9 +189,21 @@ class SequenceData:
 
     def epoch(self, order=None, start=0):
         if self.is_dataset:
-            for i in range(start, len(self.source)):
-                yield unpack_x_y_sample_weight(self.source[i])
-            self.source.on_epoch_end()
+            source = self.source
+            workers = getattr(source, "workers", 1)
+            if workers > 1:
+                batches = data_workers.ordered_batches(
+                    source, range(start, len(source)), workers,
+                    getattr(source, "use_multiprocessing", False),
+                    getattr(source, "max_queue_size", 10))
+            else:
+                batches = (source[i] for i in range(start, len(source)))
+            try:
+                for batch in batches:
+                    yield unpack_x_y_sample_weight(batch)
+            finally:
+                batches.close()
+            source.on_epoch_end()
             return
         if self._iterator is None:
             self._iterator = iter(self.source)
