@@ -40,6 +40,14 @@ def fsync_path(path: str, directory: bool = False) -> None:
 def atomic_write(path, writer) -> None:
     """Calls ``writer(tmp_path)`` to write the whole file, then moves it to ``path``."""
     target = os.path.realpath(os.fspath(path))
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        # NOTE: as Keras, saving does not create folders; say which one is missing (not the
+        # hidden temporary file the OS would name).
+        raise FileNotFoundError(
+            f"Cannot save to {os.fspath(path)!r}: the folder {directory!r} does not exist. "
+            f"Create it first, e.g. os.makedirs({os.path.dirname(os.fspath(path))!r}, "
+            "exist_ok=True).")
     tmp = temporary_sibling(target)
     try:
         writer(tmp)
