@@ -28,6 +28,14 @@ def _get_cupy():
     return _cupy
 
 
+def cupy_nccl():
+    """CuPy's NCCL binding (``cupy.cuda.nccl``), loaded on demand; ImportError without it."""
+    xp_for("gpu")
+    import cupy.cuda.nccl as nccl
+
+    return nccl
+
+
 def cupy_available() -> bool:
     """True when CuPy imports and at least one CUDA device answers."""
     return _get_cupy() is not None

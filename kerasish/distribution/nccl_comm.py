@@ -4,19 +4,14 @@ NumPy buffer, so no GPU array is ever handed to MPI.
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from engine import backend
 
 
 def _nccl_module():
-    # NOTE: CuPy itself is reached through engine.backend; its NCCL binding is a submodule
-    # CuPy loads on demand, so it is imported by name here.
-    backend.xp_for("gpu")
     try:
-        return importlib.import_module("cupy.cuda.nccl")
+        return backend.cupy_nccl()
     except ImportError as e:
         raise ImportError("Gradients on the GPU are summed with NCCL, which CuPy could not "
                           "load. Install NCCL for your CUDA (`pip install nvidia-nccl-cu12`). "
