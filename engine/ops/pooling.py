@@ -5,6 +5,8 @@ Forward pools one spatial axis after another (max and sum are separable): a Pyth
 Backward reads the window once per tap through the same strided slices and adds each tap's
 share back, so overlapping windows (strides < pool_size) accumulate without a scatter.
 Average pooling never pads (taps are clipped to real pixels) and its backward is separable too.
+Adaptive pooling (PyTorch's, as Keras 3): output ``i`` of an axis of length ``n`` pools input
+``floor(i n / out)`` to ``ceil((i + 1) n / out)``, one axis after another.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import numpy as np
 from ..autograd import Function
 from ._utils import conv_output_length, same_padding, tuple_of
 
-__all__ = ["average_pool", "max_pool"]
+__all__ = ["adaptive_average_pool", "adaptive_max_pool", "average_pool", "max_pool"]
 
 
 def _geometry(op_name, shape, pool_size, strides, padding, data_format):
@@ -276,3 +278,88 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     """
     return AveragePool.apply(inputs, pool_size=pool_size, strides=strides, padding=padding,
                              data_format=data_format)
+
+
+def _adaptive_windows(length, size):
+    """(start, stop) of each of ``size`` adaptive windows over ``length`` positions."""
+    return [(i * length // size, -(-(i + 1) * length // size)) for i in range(size)]
+
+
+class AdaptivePool(Function):
+    """Adaptive max or average pooling, separable: one spatial axis after another; each axis
+    is a short loop over its output positions (windows may overlap by one position)."""
+
+    def forward(self, xp, x, output_size, mode, data_format):
+        op = f"adaptive_{mode}_pool"
+        if x.ndim not in (3, 4, 5):
+            raise ValueError(f"{op} expects a rank 3, 4 or 5 input (batch, *spatial, channels). "
+                             f"Received: inputs.shape={tuple(x.shape)}")
+        sizes = tuple_of(output_size, x.ndim - 2, "output_size")
+        if min(sizes) < 1:
+            raise ValueError(f"{op}: output_size must be positive. "
+                             f"Received: output_size={output_size}")
+        data_format = data_format or "channels_last"
+        if data_format not in ("channels_last", "channels_first"):
+            raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first'. "
+                             f"Received: data_format={data_format!r}")
+        self.first, self.mode = data_format == "channels_first", mode
+        if self.first:
+            x = xp.moveaxis(x, 1, -1)
+        self.stages = []  # per axis: (its input, its output, windows)
+        for axis, size in enumerate(sizes, start=1):
+            windows = _adaptive_windows(x.shape[axis], size)
+            y = xp.empty(x.shape[:axis] + (size,) + x.shape[axis + 1:], dtype=x.dtype)
+            lead = (slice(None),) * axis
+            for i, (a, b) in enumerate(windows):
+                part = x[lead + (slice(a, b),)]
+                reduce = part.max if mode == "max" else part.mean
+                y[lead + (slice(i, i + 1),)] = reduce(axis=axis, keepdims=True)
+            self.stages.append((x if mode == "max" else x.shape, y if mode == "max" else None,
+                                windows))
+            x = y
+        return xp.moveaxis(x, -1, 1) if self.first else x
+
+    def backward(self, xp, gy):
+        g = xp.moveaxis(gy, 1, -1) if self.first else gy
+        for axis in reversed(range(1, len(self.stages) + 1)):
+            x, y, windows = self.stages[axis - 1]
+            shape = x if self.mode == "average" else x.shape
+            gx = xp.zeros(shape, dtype=g.dtype)
+            lead = (slice(None),) * axis
+            for i, (a, b) in enumerate(windows):
+                gi = g[lead + (slice(i, i + 1),)]
+                if self.mode == "average":
+                    gx[lead + (slice(a, b),)] += gi / (b - a)
+                    continue
+                # The first maximum along the window takes the gradient (as max_pool).
+                part = x[lead + (slice(a, b),)]
+                first = xp.expand_dims(xp.argmax(part, axis=axis), axis)
+                hit = xp.arange(b - a).reshape((-1,) + (1,) * (x.ndim - axis - 1)) == first
+                gx[lead + (slice(a, b),)] += hit * gi
+            g = gx
+        return (xp.moveaxis(g, -1, 1) if self.first else g,)
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Adaptive average pooling to a fixed spatial size (``keras.ops.adaptive_average_pool``).
+
+    Args:
+        inputs: (batch, *spatial, channels) with 1 to 3 spatial axes, or channels-first.
+        output_size: int or tuple, one per spatial axis.
+        data_format: "channels_last" (default) or "channels_first".
+
+    Output ``i`` of an axis of length ``n`` averages inputs ``floor(i n / out)`` up to
+    ``ceil((i + 1) n / out)`` (exclusive), as PyTorch and Keras 3 do.
+    """
+    return AdaptivePool.apply(inputs, output_size=output_size, mode="average",
+                              data_format=data_format)
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Adaptive max pooling to a fixed spatial size (``keras.ops.adaptive_max_pool``).
+
+    Same arguments and windows as ``adaptive_average_pool``; the gradient goes to the first
+    maximum of each window.
+    """
+    return AdaptivePool.apply(inputs, output_size=output_size, mode="max",
+                              data_format=data_format)

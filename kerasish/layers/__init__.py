@@ -11,11 +11,21 @@ from .normalization import BatchNormalization, LayerNormalization
 from .convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D,
                             Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
                             SeparableConvolution2D)
+from .convolutional import (Conv1DTranspose, Conv3D, Conv3DTranspose, Convolution1DTranspose,
+                            Convolution3D, Convolution3DTranspose, DepthwiseConv1D,
+                            SeparableConv1D, SeparableConvolution1D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                      AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+                      AdaptiveMaxPooling3D, AveragePooling3D, AvgPool3D, GlobalAveragePooling3D,
+                      GlobalAvgPool3D, GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D,
+                      MaxPooling3D)
 from .reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from .reshaping import (Cropping1D, Cropping3D, UpSampling1D, UpSampling3D, ZeroPadding1D,
+                        ZeroPadding3D)
 from .shape_layers import Flatten, Permute, RepeatVector, Reshape
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from .wrappers import Bidirectional, TimeDistributed

@@ -1,8 +1,9 @@
-"""Convolution layers: Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose.
+"""Convolution layers: Conv1D, Conv2D, Conv3D, and the shared base of every conv layer.
 
 Channels-last only: inputs are (batch, *spatial, channels) and kernels are in Keras's layout
 ((*kernel_size, in, out), HWIO for 2-D). The argument helpers at the top are shared with
-``pooling.py`` and ``reshaping.py``.
+``pooling.py`` and ``reshaping.py``; the transposed, depthwise and separable convs (and
+ConvLSTM's cell) build on ``_SpatialConv`` in their own modules.
 """
 from __future__ import annotations
 
@@ -85,17 +86,6 @@ def _spatial_output_shape(input_shape, kernel_size, strides, padding, dilation_r
                 f"input with padding='{padding}'. Received: input_shape={tuple(input_shape)}")
         out.append(length)
     return tuple(out)
-
-
-def _deconv_length(n, k, s, padding, output_padding, d):
-    """Keras's transposed-conv output length along one axis."""
-    if n is None:
-        return None
-    span = (k - 1) * d + 1
-    if output_padding is None:
-        return n * s + max(span - s, 0) if padding == "valid" else n * s
-    pad = span // 2 if padding == "same" else 0
-    return (n - 1) * s + span - 2 * pad + output_padding
 
 
 # -- the layers -----------------------------------------------------------------------------------
@@ -257,164 +247,35 @@ class Conv2D(_Conv):
                          kernel_constraint, bias_constraint, **kwargs)
 
 
-class DepthwiseConv2D(_SpatialConv):
-    """Each input channel convolved with its own ``depth_multiplier`` filters.
+class Conv3D(_Conv):
+    """3-D convolution over (batch, depth, height, width, channels); kernel (kd, kh, kw, in, out).
 
-    Weights: ``depthwise_kernel`` (kh, kw, in, depth_multiplier), ``bias`` (in * mult). Output
-    channel ``c * depth_multiplier + m`` is input channel ``c`` through filter ``m``.
-
-    >>> DepthwiseConv2D(3, depth_multiplier=2)(Input((8, 8, 4))).shape
-    (None, 6, 6, 8)
+    >>> Conv3D(8, 3, padding="same")(Input((6, 8, 8, 2))).shape
+    (None, 6, 8, 8, 8)
     """
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(2, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, activity_regularizer, **kwargs)
-        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
-        self._weight_args("depthwise", depthwise_initializer, depthwise_regularizer,
-                          depthwise_constraint)
-        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
-
-    def build(self, input_shape):
-        channels = self._start_build(input_shape)
-        # NOTE: tf.keras names this weight "depthwise_kernel"; Keras 3 calls the attribute
-        # `kernel`. Both attributes point at the same variable.
-        self.depthwise_kernel = self._make_weight(
-            "depthwise", self.kernel_size + (channels, self.depth_multiplier), "depthwise_kernel")
-        self.kernel = self.depthwise_kernel
-        self.bias = self._make_bias(channels * self.depth_multiplier)
-        self._finish_build(channels)
-
-    def call(self, inputs):
-        y = ops.depthwise_conv(inputs, self.depthwise_kernel, strides=self.strides,
-                               padding=self.padding, dilation_rate=self.dilation_rate)
-        return self.activation(self._add_bias(y))
-
-    def compute_output_shape(self, input_shape):
-        channels = input_shape[-1]
-        spatial = _spatial_output_shape(input_shape, self.kernel_size, self.strides,
-                                        self.padding, self.dilation_rate)
-        out = None if channels is None else channels * self.depth_multiplier
-        return (input_shape[0],) + spatial + (out,)
-
-    def get_config(self):
-        return self._conv_config({"depth_multiplier": self.depth_multiplier},
-                                 ("depthwise", "bias"))
-
-
-class SeparableConv2D(_SpatialConv):
-    """A depthwise conv then a 1x1 (pointwise) conv to ``filters`` channels.
-
-    Weights: ``depthwise_kernel`` (kh, kw, in, mult), ``pointwise_kernel``
-    (1, 1, in * mult, filters), ``bias`` (filters).
-
-    >>> SeparableConv2D(16, 3, padding="same")(Input((8, 8, 4))).shape
-    (None, 8, 8, 16)
-    """
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(2, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, activity_regularizer, **kwargs)
-        self.filters = _positive_int(filters, "filters")
-        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
-        self._weight_args("depthwise", depthwise_initializer, depthwise_regularizer,
-                          depthwise_constraint)
-        self._weight_args("pointwise", pointwise_initializer, pointwise_regularizer,
-                          pointwise_constraint)
-        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
-
-    def build(self, input_shape):
-        channels = self._start_build(input_shape)
-        self.depthwise_kernel = self._make_weight(
-            "depthwise", self.kernel_size + (channels, self.depth_multiplier), "depthwise_kernel")
-        self.pointwise_kernel = self._make_weight(
-            "pointwise", (1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-            "pointwise_kernel")
-        self.bias = self._make_bias(self.filters)
-        self._finish_build(channels)
-
-    def call(self, inputs):
-        y = ops.separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel,
-                               strides=self.strides, padding=self.padding,
-                               dilation_rate=self.dilation_rate)
-        return self.activation(self._add_bias(y))
-
-    def compute_output_shape(self, input_shape):
-        spatial = _spatial_output_shape(input_shape, self.kernel_size, self.strides,
-                                        self.padding, self.dilation_rate)
-        return (input_shape[0],) + spatial + (self.filters,)
-
-    def get_config(self):
-        return self._conv_config({"depth_multiplier": self.depth_multiplier,
-                                  "filters": self.filters}, ("depthwise", "pointwise", "bias"))
-
-
-class Conv2DTranspose(_SpatialConv):
-    """Transposed 2-D convolution (the input gradient of a Conv2D), e.g. to upsample.
-
-    Weights: ``kernel`` (kh, kw, filters, in) then ``bias`` (filters), as Keras stores them.
-
-    >>> Conv2DTranspose(8, 3, strides=2, padding="same")(Input((5, 5, 4))).shape
-    (None, 10, 10, 8)
-    """
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=(1, 1), activation=None,
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1, 1), groups=1, activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(2, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, activity_regularizer, **kwargs)
-        self.filters = _positive_int(filters, "filters")
-        self.output_padding = None if output_padding is None else \
-            standardize_tuple(output_padding, 2, "output_padding", allow_zero=True)
-        if self.output_padding is not None and \
-                any(p >= s for p, s in zip(self.output_padding, self.strides)):
-            raise ValueError(f"`output_padding` must be < `strides` (strides={self.strides}). "
-                             f"Received: output_padding={output_padding}")
-        self._weight_args("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        self._weight_args("bias", bias_initializer, bias_regularizer, bias_constraint)
-
-    def build(self, input_shape):
-        channels = self._start_build(input_shape)
-        self.kernel = self._make_weight("kernel", self.kernel_size + (self.filters, channels))
-        self.bias = self._make_bias(self.filters)
-        self._finish_build(channels)
-
-    def call(self, inputs):
-        y = ops.conv_transpose(inputs, self.kernel, strides=self.strides, padding=self.padding,
-                               output_padding=self.output_padding,
-                               dilation_rate=self.dilation_rate)
-        return self.activation(self._add_bias(y))
-
-    def compute_output_shape(self, input_shape):
-        pads = self.output_padding or (None,) * self.rank
-        spatial = tuple(_deconv_length(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(
-            input_shape[1:-1], self.kernel_size, self.strides, pads, self.dilation_rate))
-        if any(n is not None and n <= 0 for n in spatial):
-            raise ValueError(f"Computed output size would be zero or negative: {spatial}. "
-                             f"Received: input_shape={tuple(input_shape)}")
-        return (input_shape[0],) + spatial + (self.filters,)
-
-    def get_config(self):
-        return self._conv_config({"filters": self.filters}, ("kernel", "bias"),
-                                 {"output_padding": self.output_padding})
+        super().__init__(3, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
 
 
-Convolution1D, Convolution2D = Conv1D, Conv2D
-Convolution2DTranspose = Conv2DTranspose
-SeparableConvolution2D = SeparableConv2D
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 
-__all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
-           "Convolution2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+# NOTE: below the shared base they build on (the modules import it from here).
+from .conv_transpose import (Conv1DTranspose, Conv2DTranspose, Conv3DTranspose,  # noqa: E402
+                             Convolution1DTranspose, Convolution2DTranspose,
+                             Convolution3DTranspose)
+from .depthwise_conv import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: E402
+                             SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
+
+__all__ = ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+           "Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
+           "Convolution2DTranspose", "Convolution3DTranspose", "DepthwiseConv1D",
+           "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
            "SeparableConvolution2D"]

@@ -1,4 +1,5 @@
-"""Pooling layers: Max/AveragePooling1D/2D and the global poolings (channels-last only)."""
+"""Pooling layers: Max/AveragePooling1D/2D/3D, the global and the adaptive poolings
+(channels-last only)."""
 from __future__ import annotations
 
 from engine import ops
@@ -75,6 +76,20 @@ class MaxPooling2D(_Pooling):
         super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
+class MaxPooling3D(_Pooling):
+    """Max over ``pool_size`` windows of (batch, depth, height, width, channels).
+
+    >>> MaxPooling3D((2, 2, 2))(Input((4, 8, 8, 3))).shape
+    (None, 2, 4, 4, 3)
+    """
+
+    rank, mode = 3, "max"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
 class AveragePooling1D(_Pooling):
     """Mean over windows of ``pool_size`` steps; with "same" the padding is not counted.
 
@@ -97,6 +112,20 @@ class AveragePooling2D(_Pooling):
     """
 
     rank, mode = 2, "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
+                 **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over ``pool_size`` windows of (batch, depth, height, width, channels).
+
+    >>> AveragePooling3D(2)(Input((4, 8, 8, 3))).shape
+    (None, 2, 4, 4, 3)
+    """
+
+    rank, mode = 3, "average"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
                  **kwargs):
@@ -193,12 +222,133 @@ class GlobalMaxPooling2D(_GlobalPooling):
         return ops.max(inputs, axis=self._axes, keepdims=self.keepdims)
 
 
-MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
-AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
-GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
-GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over depth, height and width of (batch, depth, height, width, channels).
 
-__all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
-           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D"]
+    >>> GlobalAveragePooling3D()(Input((4, 8, 8, 3))).shape
+    (None, 3)
+    """
+
+    rank = 3
+
+    def call(self, inputs):
+        return ops.mean(inputs, axis=self._axes, keepdims=self.keepdims)
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over depth, height and width of (batch, depth, height, width, channels).
+
+    >>> GlobalMaxPooling3D(keepdims=True)(Input((4, 8, 8, 3))).shape
+    (None, 1, 1, 1, 3)
+    """
+
+    rank = 3
+
+    def call(self, inputs):
+        return ops.max(inputs, axis=self._axes, keepdims=self.keepdims)
+
+
+class _AdaptivePooling(Layer):
+    """Pools to a fixed spatial ``output_size`` whatever the input's (PyTorch's windows)."""
+
+    rank = 2
+    mode = "average"
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        size = (output_size,) * self.rank if isinstance(output_size, int) else output_size
+        if isinstance(output_size, bool) or not isinstance(size, (tuple, list)) or \
+                len(size) != self.rank or not all(isinstance(n, int) and n > 0 for n in size):
+            raise TypeError(f"`output_size` must be an integer or a tuple of {self.rank} positive "
+                            f"integers. Received: output_size={output_size}")
+        super().__init__(**kwargs)
+        self.output_size = tuple(size)
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs):
+        pool = ops.adaptive_max_pool if self.mode == "max" else ops.adaptive_average_pool
+        return pool(inputs, self.output_size)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.output_size + (input_shape[-1],)
+
+    def get_config(self):
+        return {**super().get_config(), "output_size": self.output_size,
+                "data_format": self.data_format}
+
+
+class AdaptiveAveragePooling1D(_AdaptivePooling):
+    """Averages (batch, steps, channels) down to ``output_size`` steps.
+
+    >>> AdaptiveAveragePooling1D(4)(Input((10, 3))).shape
+    (None, 4, 3)
+    """
+
+    rank, mode = 1, "average"
+
+
+class AdaptiveAveragePooling2D(_AdaptivePooling):
+    """Averages (batch, height, width, channels) down to ``output_size`` (height, width).
+
+    >>> AdaptiveAveragePooling2D((2, 3))(Input((7, 9, 3))).shape
+    (None, 2, 3, 3)
+    """
+
+    rank, mode = 2, "average"
+
+
+class AdaptiveAveragePooling3D(_AdaptivePooling):
+    """Averages (batch, depth, height, width, channels) down to ``output_size``.
+
+    >>> AdaptiveAveragePooling3D(2)(Input((5, 6, 7, 3))).shape
+    (None, 2, 2, 2, 3)
+    """
+
+    rank, mode = 3, "average"
+
+
+class AdaptiveMaxPooling1D(_AdaptivePooling):
+    """Max-pools (batch, steps, channels) down to ``output_size`` steps.
+
+    >>> AdaptiveMaxPooling1D(4)(Input((10, 3))).shape
+    (None, 4, 3)
+    """
+
+    rank, mode = 1, "max"
+
+
+class AdaptiveMaxPooling2D(_AdaptivePooling):
+    """Max-pools (batch, height, width, channels) down to ``output_size`` (height, width).
+
+    >>> AdaptiveMaxPooling2D((2, 3))(Input((7, 9, 3))).shape
+    (None, 2, 3, 3)
+    """
+
+    rank, mode = 2, "max"
+
+
+class AdaptiveMaxPooling3D(_AdaptivePooling):
+    """Max-pools (batch, depth, height, width, channels) down to ``output_size``.
+
+    >>> AdaptiveMaxPooling3D(2)(Input((5, 6, 7, 3))).shape
+    (None, 2, 2, 2, 3)
+    """
+
+    rank, mode = 3, "max"
+
+
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                                     GlobalMaxPooling3D)
+
+__all__ = ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D",
+           "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D", "GlobalMaxPooling3D", "AdaptiveAveragePooling1D",
+           "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
+           "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+           "AvgPool1D", "AvgPool2D", "AvgPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+           "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D"]
