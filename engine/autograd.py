@@ -1,7 +1,7 @@
 """Reverse-mode autodiff: the ``Function`` base class, an iterative backward, ``no_grad``.
 
 An op is a ``Function`` subclass with ``forward(self, xp, *arrays, **params)`` and
-``backward(self, xp, gy)``; ``Function.apply`` does all the plumbing (E2 in DESIGN.md).
+``backward(self, xp, gy)``; ``Function.apply`` does all the plumbing (docs/design.md, E2).
 """
 from __future__ import annotations
 

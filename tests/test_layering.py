@@ -1,4 +1,4 @@
-"""The import rules of DESIGN.md, read from the source with ``ast`` (nothing is imported)."""
+"""The import rules of docs/design.md, read from the source with ``ast`` (nothing is imported)."""
 import ast
 import pathlib
 
@@ -13,7 +13,7 @@ FORBIDDEN = {
     "applications": {"engine"} | FRAMEWORKS,
 }
 CUPY_ALLOWED = {"engine/backend.py"}
-# NOTE: DESIGN.md says ~3,000; the keras.ops surface (87 ops), the fused kernels and jit.py
+# NOTE: the design aimed at ~3,000; the keras.ops surface (87 ops), the fused kernels and jit.py
 # (the compiled step) need more, and the primitives under the whole of Keras 3's keras.ops
 # (trigonometry, sorting, scatter/segment ops, cumulative ops, 3-D convolution) more again.
 ENGINE_LINE_BUDGET = 7000

@@ -27,3 +27,8 @@ from .cumulative import *  # noqa: E402,F401,F403
 from .rounding import *  # noqa: E402,F401,F403
 from .trig import *  # noqa: E402,F401,F403
 __all__ = sorted(set(__all__) | {n for m in (cumulative, rounding, trig) for n in m.__all__})
+from . import segment, special, spectral  # noqa: E402
+from .segment import *  # noqa: E402,F401,F403
+from .special import *  # noqa: E402,F401,F403
+from .spectral import *  # noqa: E402,F401,F403
+__all__ = sorted(set(__all__) | {n for m in (segment, special, spectral) for n in m.__all__})

@@ -1,6 +1,6 @@
 """Cross-entropy losses as Keras 3's ``keras.ops`` defines them: per sample, not batch-reduced.
 
-Each loss is one fused Function with a hand-written backward (E4 in DESIGN.md): from logits the
+Each loss is one fused Function with a hand-written backward (docs/design.md, E4): from logits the
 gradient is the ``softmax - target`` form and no softmax/log graph is ever built.
 
 ``from_logits=False`` follows Keras exactly: categorical outputs are first normalised to sum to

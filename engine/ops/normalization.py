@@ -1,6 +1,6 @@
 """Normalization ops: moments, batch_normalization (given or batch statistics), layer_normalization.
 
-Each normalization is one fat op with a fused, closed-form backward (DESIGN.md E4). With
+Each normalization is one fat op with a fused, closed-form backward (docs/design.md, E4). With
 ``inv = 1 / sqrt(var + epsilon)``, ``xhat = (x - mean) * inv`` and ``g = gy * scale``, the
 gradient through statistics computed over the normalized axes A is the classic
 ``gx = inv * (g - mean_A(g) - xhat * mean_A(g * xhat))``.

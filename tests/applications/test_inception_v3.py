@@ -1,4 +1,4 @@
-"""InceptionV3 against facts about Keras's model and files (KERAS_FILES.md "InceptionV3 layer
+"""InceptionV3 against facts about Keras's model and files (Keras's "InceptionV3 layer
 names"), weights files written here with h5py in Keras 2.0's layout, and the ImageNet helpers."""
 import hashlib
 import os

@@ -1,4 +1,4 @@
-"""The north star end to end: the Video-QA program of SEED_EXAMPLES.md §1, run as written, with
+"""The north star end to end: the Video-QA program of the TensorFlow Dev Summit 2017 talk, run as written, with
 weights="imagenet" resolved from a KERAS_HOME filled with a generated Keras-layout file."""
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ def keras_home(tmp_path_factory):
 
 
 def video_qa(videos, questions, answers_one_hot):
-    # SEED_EXAMPLES.md §1, verbatim.
+    # the TensorFlow Dev Summit 2017 talk, verbatim.
     import kerasish as keras
     from kerasish import layers
 

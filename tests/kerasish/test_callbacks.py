@@ -1,4 +1,4 @@
-"""Callbacks against Keras 3's documented behaviour (KERAS_BEHAVIOUR.md sections 3 and 5).
+"""Callbacks against Keras 3's documented behaviour (as observed on Keras 3.15).
 
 A small fake model stands in for the trainer: it has exactly the interface callbacks use.
 Expected decisions (which epoch stops, which file is saved, which rate is set) are worked out

@@ -1,5 +1,5 @@
 """Real layers loaded from Keras-layout weight files written here with h5py (names, order and
-shapes as tf-keras writes them: KERAS_FILES.md), then checked against NumPy."""
+shapes as tf-keras writes them: docs/file-formats.md), then checked against NumPy."""
 import h5py
 import numpy as np
 

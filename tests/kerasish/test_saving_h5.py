@@ -1,5 +1,5 @@
 """Keras's legacy HDF5 weights layout: files written here with h5py in the Keras layouts
-(KERAS_FILES.md, "Weights file"), loading by position and by name, Keras's error texts, the
+(docs/file-formats.md, "Weights file"), loading by position and by name, Keras's error texts, the
 round trip, and the atomic write."""
 import h5py
 import numpy as np

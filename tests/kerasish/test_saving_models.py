@@ -1,5 +1,5 @@
 """Whole-model files: ``model.save`` / ``load_model`` for Keras 3's ``.keras`` archive and the
-legacy ``.h5`` file (KERAS_FILES.md, "Keras 3 `.keras` archive" and "Legacy full-model `.h5` in both
+legacy ``.h5`` file (docs/file-formats.md, "Keras 3 `.keras` archive" and "Legacy full-model `.h5` in both
 dialects").
 
 Files written by kerasish are re-read here with zipfile + json + h5py only and checked field by

@@ -1,5 +1,5 @@
 """Keras 3's `.weights.h5` layout: files written here with h5py in Keras 3's layout
-(KERAS_FILES.md, "Keras 3 weights HDF5"), loaded and checked value by value; the layout that
+(docs/file-formats.md, "Keras 3 weights HDF5"), loaded and checked value by value; the layout that
 saving writes; round trips; Keras's error texts; the optimizer group; the atomic write; and the
 file-name dispatch of `save_weights`/`load_weights`."""
 import os

@@ -1,6 +1,6 @@
 """Keras's JSON configs: kerasish's get_config/to_json against hand-written Keras 3 configs (key
 order included), round trips, tf.keras 2 configs written by hand, Lambda safe mode, custom
-objects (KERAS_FILES.md, "config.json" and "Legacy full-model .h5")."""
+objects (docs/file-formats.md, "config.json" and "Legacy full-model .h5")."""
 import base64
 import json
 import marshal

@@ -1,6 +1,6 @@
-"""``model.summary()``: the exact text Keras 3.15 prints (KERAS_BEHAVIOUR.md section 1).
+"""``model.summary()``: the exact text Keras 3.15 prints (as observed on Keras 3.15).
 
-The tables marked "from Keras" are copied from real Keras 3.15 runs (KERAS_BEHAVIOUR.md). The
+The tables marked "from Keras" are copied from real Keras 3.15 runs. The
 other expected tables were checked against a throwaway port of Keras's ``print_summary`` drawn
 with the real ``rich`` library (rich is not a dependency of kerasish, so it is not used here).
 """

@@ -1,5 +1,5 @@
 """The TensorBoard callback: its event files read back with TensorBoard's EventAccumulator and
-compared with History, the model's weights and hand-worked steps (KERAS_BEHAVIOUR.md §6)."""
+compared with History, the model's weights and hand-worked steps (as observed on Keras 3.15)."""
 import json
 
 import numpy as np

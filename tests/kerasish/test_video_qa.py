@@ -19,7 +19,7 @@ def frozen_cnn():
 
 
 def video_qa_model():
-    # As written in SEED_EXAMPLES.md, with the CNN above standing in for InceptionV3.
+    # As written in the talk, with the CNN above standing in for InceptionV3.
     video = layers.Input(shape=(None, 150, 150, 3))
     cnn = frozen_cnn()
     encoded_frames = layers.TimeDistributed(cnn)(video)

@@ -1,6 +1,6 @@
 """Files WRITTEN by kerasish, re-read by an independent h5py walker and checked field by field
-against Keras's layouts (KERAS_FILES.md): the legacy `.h5` weights file (tf-keras 2.21 dialect)
-and Keras 3's `.weights.h5`. The expectations below are written by hand from KERAS_FILES.md,
+against Keras's layouts (docs/file-formats.md): the legacy `.h5` weights file (tf-keras 2.21 dialect)
+and Keras 3's `.weights.h5`. The expectations below are written by hand from docs/file-formats.md,
 not derived from kerasish's writers."""
 import h5py
 import numpy as np
@@ -91,7 +91,7 @@ EMPTY = ("array", "<f8", [])  # a weightless layer's weight_names: an empty floa
 
 
 def legacy_expected(model):
-    """{group: [(weight name, variable)]} as KERAS_FILES.md's "Weights file" spells it."""
+    """{group: [(weight name, variable)]} as docs/file-formats.md's "Legacy weights file" spells it."""
     get = model.get_layer
     lstm, td, bidi = get("lstm"), get("td"), get("bidi")
     fwd, bwd = bidi.forward_layer, bidi.backward_layer
@@ -156,7 +156,7 @@ def test_legacy_file_reloads_into_fresh_model(tmp_path, model):
 
 # -- Keras 3 `.weights.h5` ---------------------------------------------------------------------
 def keras3_expected(model):
-    """{object path: (vars `name` attr, [variables])} as KERAS_FILES.md's "Keras 3 weights
+    """{object path: (vars `name` attr, [variables])} as docs/file-formats.md's "Keras 3 weights
     HDF5" spells it: paths from class names and attribute names, never from layer names."""
     get = model.get_layer
     lstm, td, bidi, head = get("lstm"), get("td"), get("bidi"), get("head")

@@ -1,7 +1,7 @@
 """When a weights file does not fit the model: Keras's message first, then the listing of which
 layers and weights did not map and why; `by_name=True` that matches nothing; truncated and
 corrupted files; and that a failed load leaves the model's weights as they were. Files are
-written here with h5py in Keras's layouts (KERAS_FILES.md)."""
+written here with h5py in Keras's layouts (docs/file-formats.md)."""
 import h5py
 import numpy as np
 import pytest
