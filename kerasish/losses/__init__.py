@@ -14,14 +14,21 @@ from .functions import (ALIASES, BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_cro
                         mean_squared_logarithmic_error, mse, msle, poisson,
                         sparse_categorical_crossentropy, squared_hinge)
 from .functions import FUNCTIONS
+from .functions_extra import (binary_focal_crossentropy, categorical_focal_crossentropy,
+                              categorical_generalized_cross_entropy, circle, ctc, dice, tversky)
+from .functions_extra import FUNCTIONS as _EXTRA_FUNCTIONS
 from .loss import Loss, reduce_weighted_values, squeeze_or_expand_to_same_rank
 from .losses import (CLASSES, BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
                      CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh, LossFunctionWrapper,
                      MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
                      MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
                      SquaredHinge, serialize_function)
+from .losses_extra import CLASSES as _EXTRA_CLASSES
+from .losses_extra import (CTC, BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
+                           CategoricalGeneralizedCrossEntropy, Circle, Dice, Tversky)
 
-ALL_OBJECTS = (Loss,) + CLASSES + FUNCTIONS
+FUNCTIONS = FUNCTIONS + _EXTRA_FUNCTIONS
+ALL_OBJECTS = (Loss,) + CLASSES + _EXTRA_CLASSES + FUNCTIONS
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update(ALIASES)
 

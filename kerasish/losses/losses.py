@@ -15,7 +15,10 @@ def serialize_function(fn):
 
 def deserialize_function(config):
     name = config["config"] if isinstance(config, dict) else config
-    fn = F.ALIASES.get(name) or next((f for f in F.FUNCTIONS if f.__name__ == name), None)
+    from .functions_extra import FUNCTIONS as EXTRA
+
+    fn = F.ALIASES.get(name) or \
+        next((f for f in F.FUNCTIONS + EXTRA if f.__name__ == name), None)
     if fn is None:
         raise ValueError(f"Could not interpret loss function identifier: {name}")
     return fn
