@@ -21,6 +21,7 @@ NOT_APPLICABLE = {
     "keras.layers": ({"JaxLayer", "FlaxLayer", "TorchModuleWrapper", "TFSMLayer"},
                      "wrap another backend's modules"),
     "keras.config": ({"is_nnx_enabled"}, "JAX's Flax NNX"),
+    "keras.callbacks": ({"OrbaxCheckpoint"}, "checkpoints through JAX's Orbax library"),
     "keras.export": ("*", "TensorFlow SavedModel export"),
     "keras": ({"Quantizer", "RematScope", "remat"},
               "quantization; JAX rematerialization"),
@@ -44,6 +45,7 @@ PENDING = {
          "ContrastLimitedAdaptiveHistogramEqualization", "MaxNumBoundingBoxes", "Pipeline",
          "MelSpectrogram", "STFTSpectrogram"},
         "issue 16: preprocessing and augmentation layers"),
+    "keras.utils": ({"FeatureSpace"}, "issue 16: FeatureSpace is built of preprocessing layers"),
     "keras.utils.bounding_boxes": ("*", "issue 16: bounding boxes of the augmentation layers"),
     "keras.visualization": ("*", "issue 16: bounding-box and image plots"),
 }
