@@ -1,7 +1,7 @@
 """Keras activation names -> engine ops; ``get`` and ``serialize``."""
 from __future__ import annotations
 
-from engine import ops
+from engine import Tensor, backend, ops
 
 
 def linear(x):
@@ -66,10 +66,106 @@ swish = silu
 exponential = _simple("exp")
 exponential.__name__ = "exponential"
 
+
+def celu(x, alpha=1.0):
+    """``max(x, 0) + alpha * (exp(min(x, 0) / alpha) - 1)`` (Barron, 2017)."""
+    negative = ops.multiply(ops.subtract(ops.exp(ops.divide(ops.minimum(x, 0.0), alpha)), 1.0),
+                            alpha)
+    return ops.add(ops.relu(x), negative)
+
+
+def glu(x, axis=-1):
+    """``a * sigmoid(b)``, ``a`` and ``b`` the two halves of ``x`` along ``axis``."""
+    if x.shape[axis] % 2 != 0:
+        raise ValueError("glu: axis size must be divisible by 2. "
+                         f"Received: x.shape={tuple(x.shape)} with axis={axis}")
+    a, b = ops.split(x, 2, axis=axis)
+    return ops.multiply(a, ops.sigmoid(b))
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return ops.where(ops.greater(ops.absolute(x), threshold), x, 0.0)
+
+
+def hard_tanh(x):
+    """``x`` clipped to ``[-1, 1]``."""
+    return ops.clip(x, -1.0, 1.0)
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above ``threshold``, ``x + threshold`` below ``-threshold``, else 0."""
+    inner = ops.where(ops.less(x, -threshold), ops.add(x, threshold), 0.0)
+    return ops.where(ops.greater(x, threshold), ops.subtract(x, threshold), inner)
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``(x + 1)**2 / 4`` for ``-1 < x < 1``, ``x`` for ``x >= 1``."""
+    square = ops.multiply(ops.square(ops.add(x, 1.0)), 0.25)
+    return ops.where(ops.less_equal(x, -1.0), 0.0, ops.where(ops.less(x, 1.0), square, x))
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, ``(x + 1) / 2`` between, 1 for ``x >= 1``."""
+    return ops.clip(ops.multiply(ops.add(x, 1.0), 0.5), 0.0, 1.0)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2`` (So, 2021)."""
+    return ops.multiply(ops.add(x, ops.sqrt(ops.add(ops.square(x), b))), 0.5)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return ops.subtract(x, ops.tanh(x))
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return ops.where(ops.greater(x, threshold), x, default_value)
+
+
+def mish(x):
+    """``x * tanh(softplus(x))`` (Misra, 2019)."""
+    return ops.multiply(x, ops.tanh(ops.softplus(x)))
+
+
+def hard_silu(x):
+    """``x * relu6(x + 3) / 6``: a piecewise approximation of silu."""
+    return ops.hard_silu(x)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``
+    (Martins & Astudillo, 2016): ``max(x - tau, 0)``, with ``tau`` making the outputs sum to 1.
+    """
+    # NOTE: the support (which entries stay positive) is found on the raw array and held fixed;
+    # tau = (sum of x over the support - 1) / |support| is then differentiable, which gives the
+    # exact Jacobian diag(s) - s s^T / |s|. Keras 3.15's own kernel sums the running sums over
+    # the support instead, so its outputs do not sum to 1 once two or more entries are kept.
+    data = x.data if isinstance(x, Tensor) else x
+    xp = backend.get_array_module(data)
+    z = -xp.sort(-data, axis=axis)
+    r_shape = [1] * data.ndim
+    r_shape[axis] = -1
+    r = xp.arange(1, data.shape[axis] + 1, dtype=data.dtype).reshape(r_shape)
+    k = xp.sum(1 + r * z > xp.cumsum(z, axis=axis), axis=axis, keepdims=True)
+    z_k = xp.take_along_axis(z, k - 1, axis=axis)
+    support = (data >= z_k).astype(data.dtype)
+    tau = ops.divide(ops.subtract(ops.sum(ops.multiply(x, support), axis=axis, keepdims=True),
+                                  1.0), k.astype(data.dtype))
+    return ops.relu(ops.subtract(x, tau))
+
+
+hard_swish = hard_silu
+
 _ALL = {fn.__name__: fn for fn in (
     linear, relu, softmax, log_softmax, elu, leaky_relu, gelu, sigmoid, tanh, softplus, softsign,
-    selu, relu6, hard_sigmoid, silu, log_sigmoid, exponential)}
+    selu, relu6, hard_sigmoid, silu, log_sigmoid, exponential, celu, glu, hard_shrink, hard_tanh,
+    soft_shrink, sparse_plus, sparse_sigmoid, squareplus, tanh_shrink, threshold, mish, hard_silu,
+    sparsemax)}
 _ALL["swish"] = silu
+_ALL["hard_swish"] = hard_silu
 
 
 def get(identifier):
@@ -83,6 +179,22 @@ def get(identifier):
     if isinstance(identifier, str) and identifier in _ALL:
         return _ALL[identifier]
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
+
+
+def deserialize(config, custom_objects=None):
+    """An activation function from its name or its ``serialize`` dict (Keras's
+    ``{"class_name": "function", "config": "relu", ...}``); ``custom_objects`` maps names to
+    functions of your own."""
+    name = config
+    if isinstance(config, dict):
+        name = config.get("config", config.get("class_name"))
+        if isinstance(name, dict):  # an activation object: {"class_name": ..., "config": {...}}
+            name = config.get("class_name")
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if isinstance(name, str) and name in _ALL:
+        return _ALL[name]
+    raise ValueError(f"Could not interpret activation function identifier: {config}")
 
 
 def serialize(activation) -> str:

@@ -21,11 +21,21 @@ def _fans(shape):
 
 
 class Initializer:
+    """Base class of the initializers: ``__call__(shape, dtype)`` returns a NumPy array.
+
+    >>> class Halves(Initializer):
+    ...     def __call__(self, shape, dtype="float32"):
+    ...         return np.full(shape, 0.5, dtype)
+    """
+
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
 
     def get_config(self):
         return {}
+
+    def clone(self):
+        return type(self).from_config(self.get_config())
 
     @classmethod
     def from_config(cls, config):
@@ -190,6 +200,88 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+_WINDOWS = {"hann": np.hanning, "hamming": np.hamming, "blackman": np.blackman,
+            "bartlett": np.bartlett, "boxcar": np.ones}
+
+
+def _window(name, length, periodic):
+    """A window as ``scipy.signal.get_window(name, length, fftbins=periodic)`` gives it."""
+    n = length + 1 if periodic else length
+    if name in _WINDOWS:
+        win = _WINDOWS[name](n)
+    else:
+        try:
+            from scipy import signal
+        except ImportError:
+            raise ValueError(f"STFT: the window '{name}' needs SciPy (kerasish computes "
+                             f"{sorted(_WINDOWS)} itself). Received: window={name!r}") from None
+        return np.asarray(signal.get_window(name, length, fftbins=periodic), np.float64)
+    return np.asarray(win[:length], np.float64)
+
+
+class STFT(Initializer):
+    """Conv kernels that compute a short-time Fourier transform (``STFTSpectrogram``'s): the
+    real (``cos``) or imaginary (``-sin``) part, windowed and normalized.
+
+    The shape is ``(frame_length, 1, fft_length // 2 + 1)``.
+
+    Args:
+        side: ``"real"`` or ``"imag"``.
+        window: A window name (``"hann"``, ``"hamming"``, ``"blackman"``, ``"bartlett"``,
+            ``"boxcar"``; others through SciPy), an array of ``frame_length`` values, or None.
+        scaling: ``"density"`` (divide by the window's L2 norm), ``"spectrum"`` (by its L1
+            norm) or None.
+        periodic: Whether a named window is periodic (DFT-even) rather than symmetric.
+
+    >>> STFT("real", "hann")((8, 1, 5)).shape
+    (8, 1, 5)
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            _window(window, 1, False)  # an unknown name fails here, as in Keras
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype="float32"):
+        frame_length, _, fft_length = shape
+        time = np.arange(frame_length, dtype=np.float64).reshape(frame_length, 1, 1)
+        freq = np.arange(fft_length, dtype=np.float64).reshape(1, 1, fft_length)
+        args = -2 * np.pi * time * freq / ((fft_length - 1) * 2)
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if self.window is not None:
+            win = self.window
+            win = _window(win, frame_length, self.periodic) if isinstance(win, str) \
+                else np.asarray(win, np.float64)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError("The shape of `window` must be equal to [frame_length]."
+                                 f"Received: window shape={win.shape}")
+            win = win.reshape(frame_length, 1, 1)
+            scale = {"density": np.sqrt(np.sum(win ** 2)), "spectrum": np.sum(np.abs(win)),
+                     None: 1.0}[self.scaling]
+            kernel = kernel * win / scale
+        return kernel.astype(dtype or "float32")
+
+    def get_config(self):
+        window = self.window
+        if isinstance(window, np.ndarray):
+            window = window.tolist()
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
+# Keras 3's lower-case names and compatibility aliases are the classes themselves.
+constant, zeros, ones, identity, stft = Constant, Zeros, Ones, Identity, STFT
+random_uniform, random_normal, truncated_normal = RandomUniform, RandomNormal, TruncatedNormal
+variance_scaling, orthogonal = VarianceScaling, Orthogonal
+glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal = (
+    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal)
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+
 _ALIASES = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
     "random_normal": RandomNormal, "truncated_normal": TruncatedNormal,
@@ -197,9 +289,11 @@ _ALIASES = {
     "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": Orthogonal,
     "identity": Identity, "uniform": RandomUniform, "normal": RandomNormal, "one": Ones,
-    "zero": Zeros,
+    "zero": Zeros, "stft": STFT, "IdentityInitializer": Identity,
+    "OrthogonalInitializer": Orthogonal, "STFTInitializer": STFT,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_ALIASES.values())}
+_CLASSES["Initializer"] = Initializer
 
 
 def get(identifier):
@@ -210,15 +304,42 @@ def get(identifier):
             not isinstance(identifier, type):
         return identifier
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Could not interpret initializer identifier: {identifier}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
         if cls is not None:
             return cls()
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if hasattr(identifier, "shape") and hasattr(identifier, "dtype"):
+        return _from_value(identifier)
     raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+
+
+def _from_value(value):
+    """An initializer returning ``value`` (Keras's ``get(tensor)``); the shape must match."""
+    value = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+
+    def initialize_fn(shape, dtype=None):
+        if tuple(shape) != value.shape:
+            raise ValueError("When providing an explicit value via `initializer`, the shape "
+                             f"must match the variable shape. Received: shape={tuple(shape)}, "
+                             f"value.shape={value.shape}")
+        return value.astype(dtype or value.dtype)
+
+    return initialize_fn
+
+
+def deserialize(config, custom_objects=None):
+    """An initializer from its ``serialize`` dict (``{"class_name": "GlorotUniform", ...}``)."""
+    if isinstance(config, str):
+        config = {"class_name": config, "config": {}}
+    class_name = config.get("class_name")
+    cls = (custom_objects or {}).get(class_name) or _CLASSES.get(class_name) \
+        or _ALIASES.get(class_name)
+    if cls is None:
+        raise ValueError(f"Could not interpret initializer identifier: {config}")
+    return cls.from_config(dict(config.get("config") or {}))
 
 
 def serialize(initializer):

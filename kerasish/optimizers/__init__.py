@@ -4,18 +4,24 @@
 >>> kerasish.optimizers.get("adam")
 <Adam name=adam, built=False>
 """
-from . import schedules
+from . import legacy, schedules
+from .adafactor import Adafactor, ScheduleFreeAdamW
 from .adam import Adam, Adamax, AdamW, Nadam
 from .adaptive import Adadelta, Adagrad, RMSprop
 from .base_optimizer import Optimizer
+from .lion_lamb_ftrl import Ftrl, Lamb, Lion
+from .loss_scale_optimizer import LossScaleOptimizer
+from .muon import Muon
 from .sgd import SGD
 
-ALL_OBJECTS = (Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta)
+ALL_OBJECTS = (Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta,
+               Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon, ScheduleFreeAdamW)
 # NOTE: built-in names are matched case-insensitively ("adam", "Adam", "rmsprop", "SGD").
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad",
-           "Adadelta", "schedules", "get", "serialize", "deserialize"]
+           "Adadelta", "Adafactor", "Ftrl", "Lamb", "Lion", "LossScaleOptimizer", "Muon",
+           "ScheduleFreeAdamW", "legacy", "schedules", "get", "serialize", "deserialize"]
 
 
 def serialize(optimizer):
