@@ -4,16 +4,36 @@
 >>> inputs = keras.Input((8,))
 >>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
 """
-from . import (activations, callbacks, config, datasets, distribution, initializers, layers,
-               losses, metrics, models, optimizers, regularizers, summary, utils)
-from .layers import Input, InputLayer, Layer
+from . import (activations, backend, callbacks, config, datasets, distribution, initializers,
+               layers, losses, metrics, models, optimizers, preprocessing, random, regularizers,
+               summary, tree, utils, wrappers)
+from .initializers import Initializer
+from .layers import Input, InputLayer, InputSpec, Layer
+from .losses import Loss
+from .metrics import Metric
 from .models import Functional, Model, Sequential
+from .operation import Function, Operation
+from .optimizers import Optimizer
+from .regularizers import Regularizer
+from .scopes import StatelessScope, SymbolicScope, device, name_scope
+from .symbolic import KerasTensor
 from .variables import Variable
 
 __version__ = "0.1.0"
 
 
+def version() -> str:
+    """kerasish's version string (``keras.version()``)."""
+    return __version__
+
+
 def __getattr__(name):
+    if name in ("DTypePolicy", "FloatDTypePolicy"):
+        try:
+            from . import dtype_policies
+        except ImportError as e:  # not written yet: absent, as an attribute
+            raise AttributeError(f"kerasish.{name} is not available: {e}") from e
+        return getattr(dtype_policies, name)
     # NOTE: the one reference from kerasish up to the model zoo, lazy so that `kerasish` never
     # needs `applications` to import: `keras.applications.InceptionV3` works as in Keras.
     if name == "applications":
@@ -24,6 +44,8 @@ def __getattr__(name):
 
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Functional", "Variable",
-           "activations", "callbacks", "config", "datasets", "distribution", "initializers",
-           "layers", "losses", "metrics", "models", "optimizers", "regularizers", "summary",
-           "utils"]
+           "Function", "Initializer", "InputSpec", "KerasTensor", "Loss", "Metric", "Operation",
+           "Optimizer", "Regularizer", "StatelessScope", "SymbolicScope", "device",
+           "name_scope", "version", "activations", "backend", "callbacks", "config", "datasets",
+           "distribution", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+           "preprocessing", "random", "regularizers", "summary", "tree", "utils", "wrappers"]

@@ -6,6 +6,7 @@ ends with ``\\n``). verbose=2 writes one plain line when the bar is finalized.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -14,12 +15,18 @@ import time
 
 import numpy as np
 
+from . import config
+
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def print_msg(message, line_break=True):
-    """Writes ``message`` to ``sys.stdout`` and flushes (Keras's ``io_utils.print_msg``)."""
+    """Writes ``message`` to ``sys.stdout`` and flushes (Keras's ``io_utils.print_msg``); with
+    interactive logging disabled, logs it at INFO on the ``"kerasish"`` logger instead."""
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("kerasish").info(str(message))
+        return
     message = str(message) + ("\n" if line_break else "")
     try:
         sys.stdout.write(message)

@@ -2,14 +2,18 @@
 ``*_on_batch`` calls, with Keras 3's callback order, logs and return values."""
 from __future__ import annotations
 
+import inspect
+import warnings
+
 import numpy as np
 
 import engine
 from engine import Tensor, backend
 
 from . import callbacks as callbacks_module
-from . import compiled_step
+from . import compiled_step, config
 from . import data as data_module
+from . import metrics as metrics_module
 from . import optimizers, utils
 from . import random_state
 from .compile_utils import CompileLoss, CompileMetrics, logs_from
@@ -20,6 +24,34 @@ from .symbolic import KerasTensor
 def _to_numpy_structure(x):
     return utils.map_structure(lambda t: backend.to_numpy(t.data if isinstance(t, Tensor) else t),
                                x)
+
+
+def _capped(value, cap, what):
+    """``value`` limited by ``keras.config.set_max_epochs``/``set_max_steps_per_epoch``."""
+    if cap and (value is None or cap < value):
+        warnings.warn(f"Limiting {what} to {cap}")
+        return cap
+    return value
+
+
+def pythonify_logs(logs):
+    """A step's logs as Keras passes them on: nested dicts flattened, values as Python floats
+    where they convert (tensors, arrays, metric results), keys sorted.
+
+    >>> pythonify_logs({"b": np.float32(1.5), "a": {"mae": 2}})
+    {'mae': 2.0, 'b': 1.5}
+    """
+    out = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            out.update(pythonify_logs(value))
+            continue
+        try:
+            value = float(backend.to_numpy(value.data if isinstance(value, Tensor) else value))
+        except (TypeError, ValueError):
+            pass
+        out[key] = value
+    return out
 
 
 def _concat(batches):
@@ -54,6 +86,7 @@ class Trainer:
         self.loss = loss
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = metrics_module.Mean(name="loss")
         self.jit_compile = jit_compile
         self.__dict__.pop("_compiled_steps", None)  # plans belong to the old loss and optimizer
         self.__dict__.pop("_compiled_predicts", None)
@@ -67,12 +100,18 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The loss trackers, then the compiled metrics."""
+        """The ``loss`` tracker, the per-output loss trackers, the compiled metrics, then the
+        metrics assigned to the model as attributes (Keras 3 tracks those too)."""
         out = []
+        if getattr(self, "_loss_tracker", None) is not None:
+            out.append(self._loss_tracker)
         if getattr(self, "_compile_loss", None) is not None:
             out += self._compile_loss.metrics
         if getattr(self, "_compile_metrics", None) is not None:
             out += self._compile_metrics.metrics
+        for value in list(vars(self).values()):
+            if isinstance(value, metrics_module.Metric) and all(value is not m for m in out):
+                out.append(value)
         return out
 
     @property
@@ -90,8 +129,13 @@ class Trainer:
 
     # -- steps (overridable, as in Keras) ------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss: the compiled loss plus ``self.losses`` (regularizers, ``add_loss``).
+
+        Override it (with or without ``training``) to compute the loss another way; the
+        default ``train_step``/``test_step`` track its value as ``loss``.
+        """
         if self._compile_loss is None:
-            losses = self.losses
+            losses = [engine.ops.sum(loss) for loss in self.losses]
             if not losses:
                 raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
             total = losses[0]
@@ -100,12 +144,27 @@ class Trainer:
             return total
         return self._compile_loss(self, y, y_pred, sample_weight)
 
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """``compute_loss``, passing ``training`` only to an override that takes it (Keras 3's
+        rule: the argument came in Keras 3.3)."""
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def _track_loss(self, loss, x):
+        tracker = getattr(self, "_loss_tracker", None)
+        if tracker is not None and loss is not None:
+            batch = next(t.shape[0] for t in utils.flatten(x) if t is not None)
+            tracker.update_state(backend.to_numpy(loss.data if isinstance(loss, Tensor)
+                                                  else loss), sample_weight=batch)
+
     def train_step(self, data):
         if compiled_step.applies(self):
             return compiled_step.train_step(self, data)
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+        self._track_loss(loss, x)
         variables = self.trainable_weights
         if variables:
             grads = engine.grad(loss, variables)
@@ -115,7 +174,8 @@ class Trainer:
     def test_step(self, data):
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._track_loss(loss, x)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -141,6 +201,8 @@ class Trainer:
         """Trains the model; returns a ``History``."""
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else verbose
+        epochs = _capped(epochs, config.max_epochs(), "epochs")
+        steps_per_epoch = _capped(steps_per_epoch, config.max_steps_per_epoch(), "steps_per_epoch")
         train = data_module.make_data(x, y, sample_weight, batch_size, class_weight,
                                       steps_per_epoch)
         val = None
@@ -193,7 +255,7 @@ class Trainer:
             if steps is not None and batch >= steps:
                 break
             callback_list.on_train_batch_begin(batch)
-            logs = self.train_step(data_module.to_device_structure(data))
+            logs = pythonify_logs(self.train_step(data_module.to_device_structure(data)))
             callback_list.on_train_batch_end(batch, logs)
             if self.stop_training:
                 break
@@ -223,7 +285,7 @@ class Trainer:
         with engine.no_grad():
             for batch, item in enumerate(data.epoch()):
                 callback_list.on_test_batch_begin(batch)
-                logs = self.test_step(data_module.to_device_structure(item))
+                logs = pythonify_logs(self.test_step(data_module.to_device_structure(item)))
                 callback_list.on_test_batch_end(batch, logs)
         callback_list.on_test_end(logs)
         return logs
@@ -273,7 +335,7 @@ class Trainer:
         self.reset_metrics()
         data = data_module.make_data(x, y, sample_weight, batch_size=len(utils.flatten(x)[0]),
                                      class_weight=class_weight)
-        logs = self.train_step(data_module.to_device_structure(data.batch(0)))
+        logs = pythonify_logs(self.train_step(data_module.to_device_structure(data.batch(0))))
         return self._format_results(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -281,7 +343,7 @@ class Trainer:
         self.reset_metrics()
         data = data_module.make_data(x, y, sample_weight, batch_size=len(utils.flatten(x)[0]))
         with engine.no_grad():
-            logs = self.test_step(data_module.to_device_structure(data.batch(0)))
+            logs = pythonify_logs(self.test_step(data_module.to_device_structure(data.batch(0))))
         return self._format_results(logs, return_dict)
 
     def predict_on_batch(self, x):

@@ -6,7 +6,14 @@ import numpy as np
 import engine
 from engine import Tensor, backend
 
-from . import config
+from . import config, scopes
+
+
+def _array(value, like):
+    """``value`` as an array on ``like``'s device, broadcastable to it."""
+    value = value.data if isinstance(value, Tensor) else value
+    xp = backend.get_array_module(like)
+    return xp.asarray(backend.to_device(value, backend.device_of(like)), dtype=like.dtype)
 
 
 class Variable(Tensor):
@@ -23,7 +30,8 @@ class Variable(Tensor):
         array = array.astype(dtype or config.floatx(), copy=False)
         super().__init__(array, requires_grad=trainable, name=name)
         self._trainable = bool(trainable)
-        self.path = path or name
+        prefix = scopes.current_path()  # keras.name_scope
+        self.path = path or (f"{prefix}/{name}" if prefix and name else name)
         self.regularizer = None
         self.constraint = None
 
@@ -49,11 +57,27 @@ class Variable(Tensor):
                 f"variable.shape={self.shape}, Received: value.shape={shape}. "
                 f"Target variable: <Variable path={self.path}, shape={self.shape}>"
             )
+        if scopes.in_stateless_scope():  # only the scope's copy changes (keras.StatelessScope)
+            scopes.get_stateless_scope().own(self)
         xp = backend.get_array_module(self.data)
         self.data[...] = xp.asarray(backend.to_device(value, self.device), dtype=self.dtype)
+        return self
 
+    def assign_add(self, value):
+        """Adds ``value`` in place (Keras's ``variable.assign_add``); returns the variable.
+
+        >>> v.assign_add(np.ones(v.shape))
+        """
+        return self.assign(self.data + _array(value, self.data))
+
+    def assign_sub(self, value):
+        """Subtracts ``value`` in place (Keras's ``variable.assign_sub``); returns the variable."""
+        return self.assign(self.data - _array(value, self.data))
+
+    @property
     def value(self):
-        return self.data
+        """The variable as a tensor of the engine (itself: ops on it are differentiable)."""
+        return self
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"

@@ -1,4 +1,5 @@
-"""Small helpers: nested structures, unique layer names, shape tuples."""
+"""Small helpers (nested structures, unique layer names, shape tuples) and Keras's public
+``keras.utils`` names, which live in this package's modules and load on first use."""
 from __future__ import annotations
 
 import collections
@@ -29,17 +30,60 @@ def set_random_seed(seed) -> None:
     seed_all(seed)
 
 
+# Keras's public ``keras.utils`` names, imported on first use: their modules import kerasish's
+# layers, data and saving, which import this package.
+_PUBLIC = {
+    "PyDataset": "..data", "Progbar": "..progbar",
+    "pad_sequences": ".sequence_utils", "to_categorical": ".numerical_utils",
+    "normalize": ".numerical_utils",
+    "timeseries_dataset_from_array": ".timeseries_dataset",
+    "image_dataset_from_directory": ".image_dataset",
+    "text_dataset_from_directory": ".text_dataset",
+    "audio_dataset_from_directory": ".audio_dataset",
+    "split_dataset": ".dataset_utils",
+    "load_img": ".image_utils", "img_to_array": ".image_utils", "array_to_img": ".image_utils",
+    "save_img": ".image_utils",
+    "get_file": ".file_utils",
+    "plot_model": ".model_visualization", "model_to_dot": ".model_visualization",
+    "Config": ".config_utils", "pack_x_y_sample_weight": ".data_utils",
+    "unpack_x_y_sample_weight": ".data_utils", "get_source_inputs": ".data_utils",
+    "is_keras_tensor": "..symbolic", "standardize_dtype": "..backend",
+    "enable_interactive_logging": "..config", "disable_interactive_logging": "..config",
+    "is_interactive_logging_enabled": "..config",
+    # The serialization registry (kerasish.saving).
+    "register_keras_serializable": "..saving", "get_registered_object": "..saving",
+    "get_registered_name": "..saving", "custom_object_scope": "..saving",
+    "CustomObjectScope": "..saving", "get_custom_objects": "..saving",
+    "serialize_keras_object": "..saving", "deserialize_keras_object": "..saving",
+    "legacy": ".legacy",
+}
+
+
 def __getattr__(name):
-    # PyDataset lives in data.py, which imports this module.
-    if name == "PyDataset":
-        from ..data import PyDataset
+    if name == "Sequence":  # Keras's older name of PyDataset
+        name = "PyDataset"
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kerasish.utils' has no attribute {name!r}")
+    import importlib
 
-        return PyDataset
-    if name == "Progbar":
-        from ..progbar import Progbar
+    try:
+        found = importlib.import_module(module, __name__)
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("kerasish."):
+            raise
+        raise AttributeError(f"kerasish.utils.{name} is not available: {e}") from e
+    if name != "legacy":
+        found = getattr(found, name, None)
+    if found is None:  # e.g. a registry name that kerasish.saving does not offer (yet)
+        raise AttributeError(f"module 'kerasish.utils' has no attribute {name!r}")
+    return found
 
-        return Progbar
-    raise AttributeError(f"module 'kerasish.utils' has no attribute {name!r}")
+
+def next_uid(prefix: str = "") -> int:
+    """Keras's ``get_uid``: the counter ``unique_name`` reads, advanced by one (1, 2, ...)."""
+    _NAME_COUNTS[prefix] += 1
+    return _NAME_COUNTS[prefix]
 
 
 def clear_session() -> None:
