@@ -83,13 +83,13 @@ class CompileLoss:
             self.entries.append((i, losses_module.get(spec), float(weight or 1.0), name))
         self.trackers = {name: metrics_module.Mean(name=name)
                          for _, _, _, name in self.entries if name is not None}
-        self.total_tracker = metrics_module.Mean(name="loss")
         self.built = True
 
     def __call__(self, model, y_true, y_pred, sample_weight=None):
-        """The total loss (an engine scalar); per-output values are tracked for the logs."""
+        """The total loss (an engine scalar); per-output values are tracked for the logs (the
+        trainer tracks the total as ``loss``)."""
         total, named = self.compute(model, y_true, y_pred, sample_weight)
-        self.track(total, named, len(utils.flatten(y_pred)[0]))
+        self.track(named, len(utils.flatten(y_pred)[0]))
         return total
 
     def compute(self, model, y_true, y_pred, sample_weight=None):
@@ -108,17 +108,17 @@ class CompileLoss:
             term = value if weight == 1.0 else ops.multiply(value, weight)
             total = term if total is None else ops.add(total, term)
         for penalty in model.losses:
+            penalty = ops.sum(penalty)  # add_loss may add a non-scalar tensor (Keras sums it)
             total = penalty if total is None else ops.add(total, penalty)
         return total, named
 
-    def track(self, total, named, batch):
+    def track(self, named, batch):
         for name, value in named:
             self.trackers[name].update_state(value.numpy(), sample_weight=batch)
-        self.total_tracker.update_state(total.numpy(), sample_weight=batch)
 
     @property
     def metrics(self):
-        return [self.total_tracker] + list(self.trackers.values()) if self.built else []
+        return list(self.trackers.values()) if self.built else []
 
 
 def _metric_from_spec(spec, y_true, y_pred):

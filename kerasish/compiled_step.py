@@ -22,7 +22,15 @@ def applies(model) -> bool:
     from .trainer import Trainer
 
     return _jit_on(model) and type(model).compute_loss is Trainer.compute_loss and \
-        model._compile_loss is not None
+        model._compile_loss is not None and not _scales_loss(model.optimizer)
+
+
+def _scales_loss(optimizer):
+    """A loss-scaling optimizer steps eagerly: its scale changes from step to step."""
+    from .optimizers import LossScaleOptimizer
+
+    return isinstance(optimizer, LossScaleOptimizer) or \
+        getattr(optimizer, "loss_scale_factor", None) is not None
 
 
 def predict_applies(model) -> bool:
@@ -78,7 +86,8 @@ def train_step(model, data):
     if step is None:
         step = steps[key] = _Step(model, structure, variables)
     total, named, y_pred, grads = step(flat)
-    model._compile_loss.track(total, named, len(utils.flatten(y_pred)[0]))
+    model._compile_loss.track(named, len(utils.flatten(y_pred)[0]))
+    model._track_loss(total, x)
     if variables:
         model.optimizer.apply(grads, variables)
     return model.compute_metrics(x, y, y_pred, sample_weight)

@@ -35,6 +35,20 @@ def _training_context(training):
         _context.training = previous
 
 
+@contextlib.contextmanager
+def _entry_call(layer):
+    """Marks the outermost layer call; it clears the losses of the previous call (Keras 3)."""
+    entry = not getattr(_context, "in_call", False)
+    if entry:
+        layer._clear_losses()
+        _context.in_call = True
+    try:
+        yield
+    finally:
+        if entry:
+            _context.in_call = False
+
+
 def _call_signature(cls):
     """Which of ``training``/``mask`` a class's ``call`` takes (cached per class)."""
     cached = cls.__dict__.get("_call_sig_cache")
@@ -191,8 +205,9 @@ class Layer:
                 previous_mask = None
             if has_mask and previous_mask is not None:
                 kwargs["mask"] = previous_mask
-        # 6. Call, with `training` visible to nested layers.
-        with _training_context(training):
+        # 6. Call, with `training` visible to nested layers; the outermost call drops the
+        #    losses that `add_loss` recorded in the previous one.
+        with _training_context(training), _entry_call(self):
             outputs = self.call(inputs, *args, **kwargs)
         # 7. Attach the output masks; record the activity penalty, if any.
         self._set_output_masks(inputs, outputs, previous_mask)
@@ -331,11 +346,45 @@ class Layer:
 
     @property
     def losses(self):
-        """Weight penalties of the trainable weights and the last call's activity penalties."""
+        """Weight penalties of the trainable weights, then the last call's activity penalties
+        and ``add_loss`` losses (this layer's, then its sub-layers')."""
         weight_losses = [w.regularizer(w) for w in self.trainable_weights
                          if w.regularizer is not None]
         activity = [loss for layer in [self] + self._layers for loss in layer._activity_losses]
-        return weight_losses + activity
+        added = [loss for layer in self._flatten_layers() for loss in layer.__dict__.get(
+            "_losses", [])]
+        return weight_losses + activity + added
+
+    def add_loss(self, loss):
+        """Adds a loss (a tensor, or a list of them) from inside ``call()``; the trainer adds
+        its sum to the total loss. The next top-level call clears it (Keras 3).
+
+        >>> class ActivityPenalty(Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(ops.multiply(ops.sum(ops.square(x)), 0.01))
+        ...         return x
+        """
+        losses = utils.flatten(loss)
+        for x in losses:
+            if not isinstance(x, Tensor):
+                raise ValueError("`add_loss()` can only be called from inside `build()` or "
+                                 f"`call()`, on a tensor input. Received invalid value: {x}")
+        self.__dict__.setdefault("_losses", []).extend(losses)
+
+    def _flatten_layers(self):
+        """This layer and every layer nested in it, each once."""
+        seen, out, stack = set(), [], [self]
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                stack.extend(layer._layers)
+        return out
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer.__dict__.get("_losses", []).clear()
 
     def get_weights(self):
         """Copies of the weights' values (they do not change when training goes on)."""

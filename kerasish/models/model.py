@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
+from .. import utils
 from ..layers.layer import Layer
+from ..symbolic import KerasTensor
 from ..trainer import Trainer
 
 
@@ -33,6 +35,18 @@ class Model(Trainer, Layer):
     @property
     def layers(self):
         return list(self._layers)
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model by running ``call`` once on inputs of ``input_shape``
+        (zeros, unknown dimensions set to 1), so that its layers create their weights (Keras
+        builds it by a symbolic call)."""
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument to build a subclassed "
+                             f"model. Received: input_shape={input_shape}")
+        self.built = True  # NOTE: before the call, which would otherwise build again
+        self._build_shapes = input_shape
+        specs = utils.map_shapes(lambda shape: KerasTensor(shape, dtype=self.dtype), input_shape)
+        self._output_spec_by_running(specs)
 
     def get_layer(self, name=None, index=None):
         """A layer by ``name`` or by ``index`` in ``model.layers``."""

@@ -150,3 +150,19 @@ def reduce_spec(x, axis=None, keepdims=False, **kwargs):
         axes = {a % len(shape) for a in (axis if isinstance(axis, (list, tuple)) else [axis])}
     out = tuple(1 if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes)
     return KerasTensor(out, dtype=_dtype(x) or "float32")
+
+
+def rule_spec(rule, n=None):
+    """Broadcast shape of the first ``n`` arguments (all if None); dtype ``rule(*their dtypes)``.
+
+    ``rule`` takes dtype names, or Python types for scalars (weak types), as
+    ``kerasish.dtypes.result_type`` does.
+    """
+    from ._convert import dtype_of
+
+    def spec(*args, **kwargs):
+        args = [a for a in args[:n] if a is not None]
+        shape = broadcast_shapes(*(_shape(a) for a in args))
+        return KerasTensor(shape, dtype=rule(*(dtype_of(a) for a in args)))
+
+    return spec

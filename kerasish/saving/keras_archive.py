@@ -26,7 +26,7 @@ import zipfile
 
 import numpy as np
 
-from . import keras_weights_h5
+from . import keras_weights_h5, object_registration
 from .atomic import atomic_write
 from .legacy_h5 import _h5py
 
@@ -56,7 +56,10 @@ def _serialize_spec(spec, serialize):
         return [_serialize_spec(v, serialize) for v in spec]
     if isinstance(spec, np.generic):
         return spec.item()
-    return serialize(spec)
+    from .serialization import custom_object_config
+
+    # A registered or user-defined loss or metric is written as Keras writes it.
+    return custom_object_config(spec) or serialize(spec)
 
 
 def get_compile_config(model):
@@ -99,6 +102,16 @@ def _is_object_config(value):
     return isinstance(value, dict) and "class_name" in value
 
 
+def _is_custom_config(spec, custom_objects):
+    """Whether a loss or metric config names a custom object (registered, in a scope or in
+    ``custom_objects``), rather than a Keras built-in."""
+    objects = custom_objects or {}
+    if spec.get("class_name") == "function":
+        return spec.get("config") in objects
+    return spec.get("registered_name") in objects or (
+        spec.get("class_name") in objects and not str(spec.get("module") or "").startswith("keras"))
+
+
 def _deserialize_spec(spec, deserialize, custom_objects):
     if spec is None or isinstance(spec, (bool, int, float)):
         return spec
@@ -106,6 +119,10 @@ def _deserialize_spec(spec, deserialize, custom_objects):
         # A custom name resolves through custom_objects, as in Keras's CustomObjectScope.
         return (custom_objects or {}).get(spec, spec)
     if _is_object_config(spec):
+        if _is_custom_config(spec, custom_objects):
+            from .serialization import deserialize_keras_object
+
+            return deserialize_keras_object(spec, custom_objects=custom_objects)
         return deserialize(spec, custom_objects=custom_objects)
     if isinstance(spec, dict):
         return {k: _deserialize_spec(v, deserialize, custom_objects) for k, v in spec.items()}
@@ -162,6 +179,7 @@ def compile_from_config(model, config, custom_objects=None):
     """
     from .. import losses
 
+    custom_objects = object_registration.lookup_objects(custom_objects)
     config = dict(config)
     optimizer = config.get("optimizer", "rmsprop")
     if optimizer is not None:

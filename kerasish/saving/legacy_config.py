@@ -142,12 +142,19 @@ def _nested(triples):
     return triples
 
 
+def _keras2_class_name(entry):
+    """tf-keras names a custom class by its registered name ("Custom>MyLayer")."""
+    if str(entry.get("module") or "").startswith("keras"):
+        return entry["class_name"]
+    return entry.get("registered_name") or entry["class_name"]
+
+
 def _keras2_entry(entry, functional):
     class_name = entry["class_name"]
     if class_name in _MODEL_CLASSES:
         out = keras2_model_config(entry)
     else:
-        out = {"class_name": class_name,
+        out = {"class_name": _keras2_class_name(entry),
                "config": _keras2_layer_config(class_name, entry["config"],
                                               entry.get("build_config"))}
     if functional:
@@ -173,7 +180,12 @@ def keras2_model_config(model_config):
             "layers": [_keras2_entry(e, True) for e in config.get("layers", [])],
             "input_layers": _nested(config["input_layers"]),
             "output_layers": _nested(config["output_layers"])}}
-    return {"class_name": class_name, "config": config}
+    out = {"class_name": _keras2_class_name(model_config), "config": config}
+    if model_config.get("build_config"):
+        # NOTE: kerasish's addition, so that a subclassed model is built before its weights
+        # load (tf-keras could not save one); readers that do not know the key skip it.
+        out["build_config"] = model_config["build_config"]
+    return out
 
 
 # -- either dialect -> what the deserializer takes (reading) ------------------------------------
@@ -247,7 +259,7 @@ def _keras2_objects(value):
         if value.get("class_name") == "function":
             return value["config"]
         if "class_name" in value:
-            return {"class_name": value["class_name"], "config": value.get("config")}
+            return {"class_name": _keras2_class_name(value), "config": value.get("config")}
         return {k: _keras2_objects(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_keras2_objects(v) for v in value]

@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+from . import object_registration
 from .atomic import atomic_write
 from .keras_archive import _json_default, compile_from_config
 from .legacy_config import (KERAS2_SLOTS, compile_config_from_training_config,
@@ -110,6 +111,12 @@ def _load_optimizer_weights(group, model):
 
 
 # -- the file -----------------------------------------------------------------------------------
+def _model_build_config(model):
+    from .serialization import _build_config  # late: serialization imports the layers
+
+    return _build_config(model)
+
+
 def save_model_to_hdf5(model, filepath, include_optimizer=True):
     """Writes ``model`` (architecture, weights, training config, optimizer state) to a legacy
     ``.h5`` file in the tf-keras 2 dialect, atomically.
@@ -118,8 +125,10 @@ def save_model_to_hdf5(model, filepath, include_optimizer=True):
     """
     h5py = _h5py()
     path = os.fspath(filepath)
-    model_config = keras2_model_config({"class_name": type(model).__name__,
-                                        "config": model.get_config()})
+    model_config = keras2_model_config({
+        "class_name": type(model).__name__, "module": type(model).__module__,
+        "registered_name": object_registration.get_registered_name(type(model)),
+        "config": model.get_config(), "build_config": _model_build_config(model)})
     training_config = keras2_training_config(model) if include_optimizer else None
     with_optimizer = include_optimizer and getattr(model, "optimizer", None) is not None
     directory = os.path.dirname(path)

@@ -19,7 +19,7 @@ from .. import activations, initializers, regularizers
 from ..layers.layer import Layer, dtype_name
 from ..symbolic import KerasTensor
 from ..variables import Variable
-from . import lambda_config
+from . import lambda_config, object_registration
 
 _PLAIN = (str, int, float, bool)
 _scope = threading.local()
@@ -36,13 +36,23 @@ def deserialization_scope(custom_objects, safe_mode):
     ...     layer = TimeDistributed.from_config(config)
     """
     previous = getattr(_scope, "state", None)
-    objects = {**(previous[0] if previous else {}), **(custom_objects or {})}
-    safe = previous[1] if previous else bool(safe_mode)
+    objects = {**(previous[0] if previous else {}),
+               **object_registration.lookup_objects(custom_objects)}
+    safe = previous[1] if previous else bool(safe_mode) and not _unsafe_enabled()
     _scope.state = (objects, safe)
     try:
         yield objects, safe
     finally:
         _scope.state = previous
+
+
+def _unsafe_enabled():
+    """Whether ``keras.config.enable_unsafe_deserialization()`` was called (read lazily: the
+    flag lives in ``kerasish.config``)."""
+    from .. import config
+
+    enabled = getattr(config, "is_unsafe_deserialization_enabled", None)
+    return bool(enabled()) if callable(enabled) else False
 
 
 # -- serialization ----------------------------------------------------------------------------
@@ -60,7 +70,7 @@ def _layer_module(obj):
     if getattr(layers_module, cls.__name__, None) is cls:
         return "keras.layers", None
     module = cls.__module__
-    return (None if module == "__main__" else module), cls.__name__
+    return (None if module == "__main__" else module), object_registration.get_registered_name(cls)
 
 
 def _build_config(layer):
@@ -93,32 +103,60 @@ def _serialize_layer_object(layer):
 
 
 def _serialize_function(fn):
-    from .. import losses, metrics
-
-    if fn in activations._ALL.values():
-        name = activations.serialize(fn)
-        return {"module": "keras.activations", "class_name": "function", "config": name,
-                "registered_name": name}
-    if fn in losses.FUNCTIONS:
-        return losses.serialize(fn)
-    if fn in metrics.FUNCTIONS:
-        return metrics.serialize(fn)
     if fn.__name__ == "<lambda>":
         return {"class_name": "__lambda__", "config": {"value": lambda_config.func_dump(fn)}}
-    # NOTE: what Keras 3.15 writes for a plain named function (KERAS_FILES.md, Lambda layers).
-    return {"module": "builtins", "class_name": "function", "config": fn.__name__,
-            "registered_name": "function"}
+    # NOTE: what Keras 3.15 writes for any named function, Keras's own activations, losses and
+    # metrics included (KERAS_FILES.md, Lambda layers); a registered one is "package>name".
+    return {"module": "builtins", "class_name": "function",
+            "config": object_registration.get_registered_name(fn), "registered_name": "function"}
 
 
-def _serialize_other(obj):
+def _builtin_families():
     from .. import losses, metrics, optimizers
     from ..optimizers import schedules
 
-    for base, serialize in ((initializers.Initializer, initializers.serialize),
-                            (regularizers.Regularizer, regularizers.serialize),
-                            (optimizers.Optimizer, optimizers.serialize),
-                            (schedules.LearningRateSchedule, schedules.serialize),
-                            (losses.Loss, losses.serialize), (metrics.Metric, metrics.serialize)):
+    return ((initializers.Initializer, initializers.serialize, initializers),
+            (regularizers.Regularizer, regularizers.serialize, regularizers),
+            (optimizers.Optimizer, optimizers.serialize, optimizers),
+            (schedules.LearningRateSchedule, schedules.serialize, schedules),
+            (losses.Loss, losses.serialize, losses), (metrics.Metric, metrics.serialize, metrics))
+
+
+def custom_object_config(obj):
+    """Keras 3's dict for an object that is not one of kerasish's built-ins (a registered or
+    user-defined class instance, or a named function that no Keras module defines); None for
+    a built-in, which its family's ``serialize`` writes.
+
+    >>> custom_object_config(MyLoss())["registered_name"]
+    'Custom>MyLoss'
+    """
+    from .. import losses, metrics
+
+    if isinstance(obj, types.FunctionType):
+        builtin = (obj in activations._ALL.values() or obj in losses.FUNCTIONS or
+                   obj in metrics.FUNCTIONS or obj.__name__ == "<lambda>")
+        return None if builtin else _serialize_function(obj)
+    cls = type(obj)
+    for base, _, module in _builtin_families():
+        if isinstance(obj, base) and getattr(module, cls.__name__, None) is cls:
+            return None
+    if not hasattr(obj, "get_config") or isinstance(obj, Layer):
+        return None
+    config = obj.get_config()
+    if not isinstance(config, dict):
+        raise TypeError(f"The `get_config()` method of {obj} should return a dict. It "
+                        f"returned: {config}")
+    module = cls.__module__
+    return {"module": None if module == "__main__" else module, "class_name": cls.__name__,
+            "config": serialize_keras_object(config),
+            "registered_name": object_registration.get_registered_name(cls)}
+
+
+def _serialize_other(obj):
+    custom = custom_object_config(obj)
+    if custom is not None:
+        return custom
+    for base, serialize, _ in _builtin_families():
         if isinstance(obj, base):
             out = serialize(obj)
             out["config"] = serialize_keras_object(out["config"])
@@ -320,6 +358,8 @@ def _deserialize(config, objects, safe):
     if isinstance(config, _PLAIN):
         return config
     if not isinstance(config, dict):
+        if callable(config) or hasattr(config, "get_config"):
+            return config  # already an object: a function resolved before from_config ran
         raise TypeError(f"Could not parse config: {config}")
     if "class_name" not in config or "config" not in config:
         return {key: _deserialize(value, objects, safe) for key, value in config.items()}
