@@ -4,3 +4,5 @@
 each function here composes engine ops and, on KerasTensors, records a graph node whose output
 shape comes by arithmetic (``_symbolic.keras_op``).
 """
+from . import numpy  # noqa: E402,F401
+from .numpy import *  # noqa: E402,F401,F403
