@@ -26,18 +26,67 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
-    def _unsupported(self, *args, **kwargs):
-        raise TypeError(
-            "A KerasTensor is a symbolic placeholder of a functional model and holds no value; "
-            "use a layer (e.g. layers.Add(), layers.Lambda) to combine it. "
-            f"Received: {self!r}"
+    def reshape(self, newshape):
+        return _ops().reshape(self, newshape)
+
+    def squeeze(self, axis=None):
+        return _ops().squeeze(self, axis)
+
+    # NOTE: a KerasTensor has no value, so conversions refuse as Keras's do. `==` stays
+    # identity (Keras defines no __eq__), so `x in list_of_tensors` and dict keys keep working;
+    # the other comparisons and arithmetic record `keras.ops` nodes in the functional graph.
+    def _no_value(self, *args, **kwargs):
+        raise ValueError(
+            "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype. It doesn't "
+            "have any actual numerical value; use it as input to a layer or a `keras.ops` "
+            f"function. Received: {self!r}"
         )
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unsupported
-    __truediv__ = __matmul__ = __getitem__ = __array__ = _unsupported
-    __bool__ = _unsupported
+    __int__ = __float__ = __array__ = _no_value
+
+    def __bool__(self):
+        raise TypeError(f"A symbolic KerasTensor cannot be used as a boolean. Received: {self!r}")
+
+    def __iter__(self):
+        raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
+
+    def __getitem__(self, key):
+        return _ops().get_item(self, key)
+
+    def __round__(self, ndigits=None):
+        return _ops().round(self, decimals=ndigits or 0)
 
     __hash__ = object.__hash__
+
+
+def _ops():
+    from . import ops  # NOTE: lazy: kerasish.ops builds on this module
+
+    return ops
+
+
+def _operator(op_name, reflected=False):
+    def method(self, other):
+        op = getattr(_ops(), op_name)
+        return op(other, self) if reflected else op(self, other)
+
+    method.__name__ = op_name
+    return method
+
+
+for _dunder, _op_name in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
+                          ("matmul", "matmul"), ("truediv", "true_divide"), ("div", "divide"),
+                          ("pow", "power"), ("floordiv", "floor_divide"), ("mod", "mod"),
+                          ("and", "logical_and"), ("or", "logical_or"),
+                          ("xor", "logical_xor")]:
+    setattr(KerasTensor, f"__{_dunder}__", _operator(_op_name))
+    setattr(KerasTensor, f"__r{_dunder}__", _operator(_op_name, reflected=True))
+for _dunder, _op_name in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                          ("ge", "greater_equal"), ("ne", "not_equal")]:
+    setattr(KerasTensor, f"__{_dunder}__", _operator(_op_name))
+KerasTensor.__neg__ = lambda self: _ops().negative(self)
+KerasTensor.__abs__ = lambda self: _ops().absolute(self)
+KerasTensor.__invert__ = lambda self: _ops().logical_not(self)
 
 
 class Node:
