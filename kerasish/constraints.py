@@ -137,12 +137,9 @@ ALL_OBJECTS_DICT.update({utils.to_snake_case(cls.__name__): cls for cls in ALL_O
 
 def serialize(constraint):
     """A constraint as Keras's ``{"module", "class_name", "config", "registered_name"}`` dict
-    (None stays None)."""
-    if constraint is None:
-        return None
-    if not isinstance(constraint, Constraint):
-        raise TypeError("Cannot serialize constraint: it is not a "
-                        f"`keras.constraints.Constraint`. Received: constraint={constraint}")
+    (None stays None; a plain function is left to the saving code, as Keras's functions are)."""
+    if constraint is None or not isinstance(constraint, Constraint):
+        return constraint
     builtin = ALL_OBJECTS_DICT.get(type(constraint).__name__) is type(constraint)
     return {"module": "keras.constraints" if builtin else type(constraint).__module__,
             "class_name": type(constraint).__name__, "config": constraint.get_config(),

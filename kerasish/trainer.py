@@ -83,6 +83,12 @@ class Trainer:
             "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution, "jit_compile": jit_compile}
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and \
+                self.optimizer is not None and \
+                not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # Keras 3: float16 training scales the loss dynamically (so grads don't underflow)
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer,
+                                                           name="loss_scale_optimizer")
         self.loss = loss
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
@@ -167,7 +173,7 @@ class Trainer:
         self._track_loss(loss, x)
         variables = self.trainable_weights
         if variables:
-            grads = engine.grad(loss, variables)
+            grads = engine.grad(self.optimizer.scale_loss(loss), variables)
             self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

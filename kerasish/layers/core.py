@@ -6,7 +6,7 @@ import numbers
 
 from engine import backend, ops
 
-from .. import activations, initializers, regularizers, utils
+from .. import activations, constraints, initializers, regularizers, utils
 from ..symbolic import KerasTensor
 from .input_spec import InputSpec
 from .layer import Layer
@@ -38,8 +38,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -71,8 +71,9 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": self.kernel_constraint,
-                "bias_constraint": self.bias_constraint, "quantization_config": None}
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "quantization_config": None}
 
 
 # -- helpers shared by the layers below ------------------------------------------------------

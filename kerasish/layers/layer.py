@@ -17,7 +17,7 @@ import numpy as np
 import engine
 from engine import Tensor, backend
 
-from .. import config, initializers, regularizers, utils
+from .. import config, constraints, dtype_policies, initializers, regularizers, utils
 from ..symbolic import KerasTensor, Node, is_keras_tensor
 from ..variables import Variable
 from .input_spec import InputSpec, check_input_spec
@@ -61,14 +61,18 @@ def _call_signature(cls):
 
 
 def dtype_name(dtype):
-    """A layer's dtype from a name, a NumPy dtype or a dtype-policy config (Keras 3's
-    ``DTypePolicy`` dict, tf.keras 2's ``Policy`` dict); None gives ``floatx()``."""
+    """A layer's dtype-policy name from a name, a NumPy dtype, a policy or a dtype-policy
+    config (Keras 3's ``DTypePolicy`` dict, tf.keras 2's ``Policy`` dict); None gives the
+    global policy's (``floatx()`` unless set). Mixed policies keep their name."""
+    if isinstance(dtype, dtype_policies.DTypePolicy):
+        return dtype.name
     if isinstance(dtype, dict):
         dtype = (dtype.get("config") or {}).get("name")
+    if dtype is None:
+        return dtype_policies.dtype_policy().name
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        # NOTE: mixed policies keep float32 variables; kerasish computes in float32 too.
-        dtype = "float32"
-    return np.dtype(dtype or config.floatx()).name
+        return dtype
+    return np.dtype(dtype).name
 
 
 def serialize_dtype_policy(dtype):
@@ -117,7 +121,7 @@ class Layer:
         object.__setattr__(self, "_layers", [])
         self.name = name or utils.unique_name(utils.to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = dtype_name(dtype)
+        self.dtype_policy = dtype
         self.built = False
         self._trainable_variables = []
         self._non_trainable_variables = []
@@ -154,10 +158,12 @@ class Layer:
         return mask
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None):
-        """Creates a weight on the current device, in Keras's order."""
+                   regularizer=None, constraint=None, name=None, autocast=True):
+        """Creates a weight on the current device, in Keras's order (in the policy's
+        variable dtype; with ``autocast``, a mixed policy's call sees it in the compute
+        dtype)."""
         shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = np.dtype(dtype or self.dtype).name
+        dtype = np.dtype(dtype or self.variable_dtype).name
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         init = initializers.get(initializer)
@@ -165,7 +171,9 @@ class Layer:
         variable = Variable(value, name=name, trainable=trainable, dtype=dtype,
                             path=f"{self.name}/{name}")
         variable.regularizer = regularizers.get(regularizer)
-        variable.constraint = constraint
+        variable.constraint = constraints.get(constraint)
+        if not autocast:
+            self.__dict__.setdefault("_no_autocast", set()).add(id(variable))
         (self._trainable_variables if trainable else self._non_trainable_variables).append(variable)
         if not self._trainable and trainable:
             variable.trainable = False
@@ -207,7 +215,7 @@ class Layer:
                 kwargs["mask"] = previous_mask
         # 6. Call, with `training` visible to nested layers; the outermost call drops the
         #    losses that `add_loss` recorded in the previous one.
-        with _training_context(training), _entry_call(self):
+        with _training_context(training), _entry_call(self), self._autocast_variables():
             outputs = self.call(inputs, *args, **kwargs)
         # 7. Attach the output masks; record the activity penalty, if any.
         self._set_output_masks(inputs, outputs, previous_mask)
@@ -217,13 +225,72 @@ class Layer:
 
     def _to_tensor(self, x):
         if isinstance(x, Tensor):
+            if x.dtype.kind == "f" and x.dtype != self.compute_dtype and (
+                    self._mixed() or "float16" in (x.dtype, self.compute_dtype)):
+                # Keras's autocast of inputs (kept to mixed precision's boundaries here)
+                return engine.ops.cast(x, self.compute_dtype)
             return x
         if x is None or isinstance(x, (str, bool)):
             return x
         array = backend.to_device(x, config.device())
-        if array.dtype.kind == "f" and array.dtype != self.dtype:
-            array = array.astype(self.dtype)
+        if array.dtype.kind == "f" and array.dtype != self.compute_dtype:
+            array = array.astype(self.compute_dtype)
         return Tensor(array)
+
+    # -- dtype policy ------------------------------------------------------------------------
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy`` (compute and variable dtypes)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        if not isinstance(value, dtype_policies.DTypePolicy):
+            value = dtype_policies.get(dtype_name(value))
+        object.__setattr__(self, "_dtype_policy", value)
+
+    @property
+    def dtype(self):
+        """The variable dtype (Keras's ``layer.dtype``)."""
+        return self._dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self.dtype_policy = value
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_policy.variable_dtype
+
+    def _mixed(self):
+        return self._dtype_policy.compute_dtype != self._dtype_policy.variable_dtype
+
+    @contextlib.contextmanager
+    def _autocast_variables(self):
+        """Under a mixed policy, the float weights this layer holds as attributes are seen in
+        the compute dtype during ``call`` (a differentiable cast of each, restored after)."""
+        if not self._mixed():
+            yield
+            return
+        skip = self.__dict__.get("_no_autocast", ())
+        own = {id(v): v for v in self._trainable_variables + self._non_trainable_variables
+               if v.trainable and v.dtype.kind == "f" and id(v) not in skip}
+        swapped = {name: value for name, value in self.__dict__.items() if id(value) in own}
+        # NOTE: only trainable weights: a non-trainable one (moving statistics) is assigned to.
+        casts = {}
+        for name, variable in swapped.items():
+            if id(variable) not in casts:
+                casts[id(variable)] = engine.ops.cast(variable, self.compute_dtype)
+            object.__setattr__(self, name, casts[id(variable)])
+        try:
+            yield
+        finally:
+            for name, variable in swapped.items():
+                object.__setattr__(self, name, variable)
 
     def _maybe_build(self, shapes):
         if self.built:
@@ -272,7 +339,7 @@ class Layer:
         return utils.map_shapes(lambda s: KerasTensor(s, dtype=dtype), out_shapes)
 
     def _output_dtype(self, inputs):
-        return self.dtype
+        return self.compute_dtype
 
     def _output_spec_by_running(self, inputs, *args, **kwargs):
         """Fallback for layers without shape arithmetic (Lambda, subclassed models).
@@ -434,7 +501,7 @@ class Layer:
     # -- config ------------------------------------------------------------------------------
     def get_config(self):
         cfg = {"name": self.name, "trainable": self.trainable,
-               "dtype": serialize_dtype_policy(self.dtype)}
+               "dtype": serialize_dtype_policy(self.dtype_policy.name)}
         if self.activity_regularizer is not None:
             cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from engine import Tensor
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..layers.layer import Layer, dtype_name
 from ..symbolic import KerasTensor
 from ..variables import Variable
@@ -117,6 +117,7 @@ def _builtin_families():
 
     return ((initializers.Initializer, initializers.serialize, initializers),
             (regularizers.Regularizer, regularizers.serialize, regularizers),
+            (constraints.Constraint, constraints.serialize, constraints),
             (optimizers.Optimizer, optimizers.serialize, optimizers),
             (schedules.LearningRateSchedule, schedules.serialize, schedules),
             (losses.Loss, losses.serialize, losses), (metrics.Metric, metrics.serialize, metrics))
@@ -235,6 +236,7 @@ def _family(module, class_name):
     families = (
         ("keras.initializers", initializers._CLASSES, lambda c, o: initializers.get(c)),
         ("keras.regularizers", regularizers._ALIASES, lambda c, o: regularizers.get(c)),
+        ("keras.constraints", constraints.ALL_OBJECTS_DICT, constraints.deserialize),
         ("keras.optimizers.schedules", schedules._SCHEDULES, schedules.deserialize),
         ("keras.optimizers", optimizers.ALL_OBJECTS_DICT, optimizers.deserialize),
         ("keras.losses", losses.ALL_OBJECTS_DICT, losses.deserialize),
