@@ -29,4 +29,6 @@ from .reshaping import (Cropping1D, Cropping3D, UpSampling1D, UpSampling3D, Zero
                         ZeroPadding3D)
 from .shape_layers import Flatten, Permute, RepeatVector, Reshape
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from .rnn import StackedRNNCells
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .wrappers import Bidirectional, TimeDistributed

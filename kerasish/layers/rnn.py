@@ -8,7 +8,6 @@ whole recurrence is one fused op, ``ops.lstm_sequence``, with its own backward t
 """
 from __future__ import annotations
 
-import numbers
 import types
 
 import numpy as np
@@ -19,8 +18,16 @@ from .. import config, regularizers
 from .input_spec import InputSpec, check_input_spec
 from .layer import Layer
 from ..saving.serialization import deserialize_layer, serialize_layer
-from .rnn_cells import (GRUCell, LSTMCell, SimpleRNNCell, _Cell,  # noqa: F401
-                        _check_rate, _check_units)
+from ..variables import Variable
+from .rnn_cells import (GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells, _Cell,  # noqa: F401
+                        _check_rate, _check_units, flatten_sizes, pack_states)
+
+
+def _flatten(states):
+    """Nested lists of state Tensors (a StackedRNNCells's) as one flat list."""
+    if isinstance(states, (list, tuple)):
+        return [leaf for s in states for leaf in _flatten(s)]
+    return [states]
 
 
 def _time_slices(x):
@@ -55,28 +62,22 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            raise ValueError("A list of cells (StackedRNNCells) is not supported yet; stack "
-                             f"RNN layers instead. Received: cell={cell}")
+            cell = StackedRNNCells(cell)
         if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
             raise ValueError("Argument `cell` should have a `call` method and a `state_size` "
                              f"attribute. Received: cell={cell}")
-        if stateful:
-            raise NotImplementedError("kerasish RNN layers are not stateful yet: pass the last "
-                                      "states back through `initial_state=` instead. "
-                                      f"Received: stateful={stateful}")
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
         self.unroll = bool(unroll)  # NOTE: the loop is always a Python loop (unrolled)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.states = None
+        self.states = None  # stateful: one non-trainable Variable per state, made in build
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3)
-        size = cell.state_size
-        self.state_size = [size] if isinstance(size, numbers.Integral) else list(size)
+        self.state_size = flatten_sizes(cell.state_size)
 
     def build(self, sequences_shape, initial_state_shape=None):
         shape = tuple(sequences_shape)
@@ -89,6 +90,48 @@ class RNN(Layer):
         spec = self.input_spec
         self.input_spec = InputSpec(ndim=spec.ndim, min_ndim=spec.min_ndim,
                                     axes={-1: shape[-1]})
+        if self.stateful:
+            self._build_states(shape)
+
+    # stateful ---------------------------------------------------------------------------------
+    def _build_states(self, shape):
+        """Keras's ``_create_state_variables``: the states live across calls in Variables that
+        are not weights (saving skips them), so the batch size must be fixed."""
+        if self.states is not None:
+            self.reset_state()
+            return
+        if shape[0] is None:
+            raise ValueError("When using `stateful=True` in a RNN, the batch size must be "
+                             f"static. Found dynamic batch size: sequence.shape={shape}. Pass "
+                             "`batch_size=` (or `batch_shape=`) to the Input layer.")
+        self.states = [Variable(s.data, trainable=False, name="rnn_state",
+                                path=f"{self.name}/rnn_state")
+                       for s in self.get_initial_state(shape[0])]
+
+    def reset_state(self):
+        """Sets the states of a stateful RNN back to zeros."""
+        for v in self.states or []:
+            v.assign(backend.get_array_module(v.data).zeros_like(v.data))
+
+    def reset_states(self):
+        """Compatibility alias of ``reset_state``."""
+        self.reset_state()
+
+    def _stored_states(self, batch):
+        if batch != self.states[0].shape[0]:
+            raise ValueError(
+                f"Layer '{self.name}': if an RNN is stateful, the batch size of the input "
+                "sequences must be the same as the batch size of the initial state. Expected "
+                f"batch size: {self.states[0].shape[0]}. Received batch size: {batch}")
+        # NOTE: a copy through an op: the ops of this call may keep their inputs for
+        # backward, and the Variables are overwritten in place at the end of the call.
+        return [ops.add(v, backend.get_array_module(v.data).zeros((), v.dtype))
+                for v in self.states]
+
+    def _keep_states(self, states):
+        if self.stateful:
+            for v, s in zip(self.states, states):
+                v.assign(s)
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, steps = sequences_shape[0], sequences_shape[1]
@@ -104,22 +147,24 @@ class RNN(Layer):
         out = mask if self.return_sequences else None
         return [out] + [None] * len(self.state_size) if self.return_state else out
 
+    def _state_shapes(self, batch):
+        return [(batch, d) for d in self.state_size]
+
     def get_initial_state(self, batch_size):
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is not None:
             states = fn(batch_size=batch_size)
-            return list(states) if isinstance(states, (list, tuple)) else [states]
+            return _flatten(states)
         xp = backend.xp_for(config.device())
         return [Tensor(xp.zeros((batch_size, d), dtype=self.dtype)) for d in self.state_size]
 
     # call -------------------------------------------------------------------------------------
     def _initial_states(self, batch, initial_state):
         if initial_state is None:
-            return self.get_initial_state(batch)
-        states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
-            else [initial_state]
-        states = [self._to_tensor(s) for s in states]
-        want = [(batch, d) for d in self.state_size]
+            return self._stored_states(batch) if self.stateful else \
+                self.get_initial_state(batch)
+        states = [self._to_tensor(s) for s in _flatten(initial_state)]
+        want = self._state_shapes(batch)
         got = [tuple(s.shape) for s in states]
         if got != want:
             raise ValueError(f"Layer '{self.name}' expects {len(want)} initial state(s) of shapes "
@@ -141,7 +186,8 @@ class RNN(Layer):
         """(projected inputs or the sequence itself, step function, None), or (None, None,
         (output, states)) when the cell ran the whole loop as one fused op."""
         cell = self.cell
-        if isinstance(cell, _Cell) and type(cell).call is _Cell.call:
+        # NOTE: a built-in cell (not a subclass with its own call) splits its step in two.
+        if type(cell).call is getattr(type(cell), "_stepwise_call", None):
             step_input = ops.getitem(sequences, (slice(None), 0))
             dp, rec = cell._dropout_masks(step_input, states[0], training)
             fused = None if rec is not None else cell._sequence(
@@ -152,8 +198,8 @@ class RNN(Layer):
             return cell._project(sequences, dp), lambda x, s: cell._step(x, s, rec), None
 
         def step(x, s):
-            out, new = cell(x, s, training=training)
-            return out, list(new) if isinstance(new, (list, tuple)) else [new]
+            out, new = cell(x, pack_states(s, cell.state_size), training=training)
+            return out, _flatten(new)
 
         return sequences, step, None
 
@@ -187,6 +233,7 @@ class RNN(Layer):
         if fused is not None:  # the whole loop ran as one op (the standard LSTM)
             output, states = fused
             output = self._masked_output(output, mask)
+            self._keep_states(states)
             return [output] + list(states) if self.return_state else output
         step_inputs = _time_slices(xs)
         outputs, prev, zeros = [], None, None
@@ -196,6 +243,8 @@ class RNN(Layer):
                 states = new_states
             else:
                 keep = ops.getitem(mask, (slice(None), slice(t, t + 1)))
+                if out.ndim > 2:  # ConvLSTM: (batch, *spatial, filters)
+                    keep = ops.reshape(keep, keep.shape + (1,) * (out.ndim - 2))
                 states = [ops.where(keep, n, s) for n, s in zip(new_states, states)]
                 if prev is None or self.zero_output_for_mask:
                     if zeros is None:
@@ -209,6 +258,7 @@ class RNN(Layer):
             if self.return_sequences:
                 outputs.append(out)
         output = ops.stack(outputs, axis=1) if self.return_sequences else prev
+        self._keep_states(states)
         return [output] + list(states) if self.return_state else output
 
     def get_config(self):
@@ -359,4 +409,5 @@ class GRU(_CellRNN):
                          activity_regularizer=activity_regularizer, **kwargs)
 
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN", "SimpleRNNCell"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN", "SimpleRNNCell",
+           "StackedRNNCells"]

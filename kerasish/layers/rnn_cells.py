@@ -13,6 +13,7 @@ from engine import Tensor, backend, ops
 
 from .. import activations, config, initializers, regularizers
 from .layer import Layer
+from ..saving.serialization import deserialize_layer, serialize_layer
 
 
 def _check_units(units):
@@ -192,6 +193,9 @@ class _Cell(Layer):
         return cfg
 
 
+_Cell._stepwise_call = _Cell.call
+
+
 def _weight_config(cell):
     cfg = {name: initializers.serialize(getattr(cell, name)) for name in
            ("kernel_initializer", "recurrent_initializer", "bias_initializer")}
@@ -329,4 +333,101 @@ class GRUCell(_Cell):
         return h, [h]
 
 
-__all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell"]
+def flatten_sizes(size):
+    """A (nested) ``state_size`` as a flat list of its ints."""
+    if isinstance(size, (list, tuple)):
+        return [leaf for item in size for leaf in flatten_sizes(item)]
+    return [size]
+
+
+def pack_states(flat, size):
+    """The flat list ``flat`` nested as ``state_size`` is: ``[h1, [h2, c2]]`` for a stack of a
+    SimpleRNNCell and an LSTMCell; a plain cell gets its list of states."""
+    flat = iter(flat)
+
+    def pack(structure):
+        return [pack(s) if isinstance(s, (list, tuple)) else next(flat) for s in structure]
+
+    return pack(size if isinstance(size, (list, tuple)) else [size])
+
+
+class StackedRNNCells(Layer):
+    """Cells run one after another within each time step, as one cell for ``RNN``.
+
+    The states are nested per cell (``state_size`` is the list of the cells' state sizes);
+    the output of a cell is the input of the next.
+
+    >>> cells = [LSTMCell(8), LSTMCell(4)]
+    >>> RNN(StackedRNNCells(cells))(np.ones((2, 5, 3))).shape
+    (2, 4)
+    """
+
+    def __init__(self, cells, **kwargs):
+        for cell in cells:
+            if not hasattr(cell, "call"):
+                raise ValueError("All cells must have a `call` method. Received cell without a "
+                                 f"`call` method: {cell}")
+            if not hasattr(cell, "state_size"):
+                raise ValueError("All cells must have a `state_size` attribute. Received cell "
+                                 f"without a `state_size`: {cell}")
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        return [cell.state_size for cell in self.cells]
+
+    @staticmethod
+    def _output_size(cell):
+        size = getattr(cell, "output_size", None)
+        if size is not None:
+            return size
+        return cell.state_size[0] if isinstance(cell.state_size, (list, tuple)) \
+            else cell.state_size
+
+    @property
+    def output_size(self):
+        return self._output_size(self.cells[-1])
+
+    def get_initial_state(self, batch_size=None):
+        states = []
+        for cell in self.cells:
+            fn = getattr(cell, "get_initial_state", None)
+            if fn is not None:
+                states.append(fn(batch_size=batch_size))
+                continue
+            xp = backend.xp_for(config.device())
+            sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
+                else [cell.state_size]
+            zeros = [Tensor(xp.zeros((batch_size, d), dtype=self.dtype)) for d in sizes]
+            states.append(zeros if isinstance(cell.state_size, (list, tuple)) else zeros[0])
+        return states
+
+    def build(self, input_shape):
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                cell._maybe_build(tuple(input_shape))
+            input_shape = (input_shape[0], self._output_size(cell))
+
+    def call(self, inputs, states, training=False):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            nested = isinstance(cell_states, (list, tuple))
+            inputs, cell_states = cell(inputs, list(cell_states) if nested else [cell_states],
+                                       training=training)
+            cell_states = list(cell_states) if isinstance(cell_states, (list, tuple)) \
+                else [cell_states]
+            new_states.append(cell_states if nested or len(cell_states) > 1 else cell_states[0])
+        return inputs, new_states
+
+    def get_config(self):
+        return {**super().get_config(), "cells": [serialize_layer(c) for c in self.cells]}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        cells = [deserialize_layer(c) for c in config.pop("cells")]
+        return cls(cells, **config)
+
+
+__all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]

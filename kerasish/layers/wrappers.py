@@ -104,9 +104,6 @@ class Bidirectional(Layer):
         if weights is not None:
             raise ValueError("The `weights` argument is not supported; call `set_weights` "
                              f"after building. Received: weights={type(weights).__name__}")
-        if getattr(layer, "stateful", False):
-            raise NotImplementedError("Stateful RNNs are not supported. Received: "
-                                      "layer.stateful=True")
         super().__init__(**kwargs)
         self.forward_layer = _copy(layer, "forward_" + layer.name.removeprefix("forward_"))
         if backward_layer is None:
@@ -120,7 +117,7 @@ class Bidirectional(Layer):
             if hasattr(sub, "zero_output_for_mask"):
                 sub.zero_output_for_mask = sub.return_sequences
         self.merge_mode = merge_mode
-        self.stateful = False
+        self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.supports_masking = True
@@ -185,6 +182,17 @@ class Bidirectional(Layer):
         if self.return_state or self.merge_mode is None:
             return output + states
         return output[0]
+
+    def reset_state(self):
+        """Zeroes the states of both stateful RNNs."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        self.forward_layer.reset_state()
+        self.backward_layer.reset_state()
+
+    def reset_states(self):
+        """Compatibility alias of ``reset_state``."""
+        self.reset_state()
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):

@@ -180,14 +180,12 @@ def test_bad_arguments():
         SimpleRNN(2, dropout=1.5)
     with pytest.raises(ValueError, match=r"Received: recurrent_dropout=-0.1$"):
         LSTMCell(2, recurrent_dropout=-0.1)
-    with pytest.raises(NotImplementedError, match=r"Received: stateful=True$"):
-        LSTM(2, stateful=True)
     with pytest.raises(ValueError, match=r"Received: use_cudnn=maybe$"):
         GRU(2, use_cudnn="maybe")
     with pytest.raises(ValueError, match=r"state_size.*Received: cell="):
         RNN(Dense(2))
-    with pytest.raises(ValueError, match=r"not supported yet.*Received: cell="):
-        RNN([LSTMCell(2), LSTMCell(2)])
+    with pytest.raises(ValueError, match=r"batch size must be static"):
+        LSTM(2, stateful=True).build((None, 3, 4))
 
 
 def test_bad_inputs_name_the_layer_and_the_shapes():
