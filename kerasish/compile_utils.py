@@ -194,7 +194,13 @@ class CompileMetrics:
         return {m.name: getattr(m, "_direction", None) for m in self.metrics}
 
 
+def _log_value(result):
+    """A float for a scalar result; an array result (F1Score per class) stays an array (Keras)."""
+    value = np.asarray(result)
+    return float(value) if value.size == 1 else value
+
+
 def logs_from(metrics):
     """Sorted logs {name: float} from a list of metrics (Keras sorts the keys)."""
     return {name: value for name, value in sorted(
-        (m.name, float(np.asarray(m.result()))) for m in metrics)}
+        (m.name, _log_value(m.result())) for m in metrics)}

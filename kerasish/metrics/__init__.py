@@ -7,21 +7,26 @@
 """
 import inspect
 
-from .. import losses as _losses
 from .. import utils
 from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                        SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy,
                        binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from .auc import AUC
+from .at_thresholds import (PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+                            SpecificityAtSensitivity)
 from .base import Mean, MeanMetricWrapper, Metric, Sum
 from .confusion import (FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives,
                         TruePositives)
+from .correlation import (ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+                          pearson_correlation)
+from .f_score import F1Score, FBetaScore
+from .iou import IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .probabilistic import (BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, Hinge,
                             KLDivergence, Poisson, SparseCategoricalCrossentropy, SquaredHinge)
 from .regression import (CosineSimilarity, LogCoshError, MeanAbsoluteError,
                          MeanAbsolutePercentageError, MeanSquaredError,
-                         MeanSquaredLogarithmicError, RootMeanSquaredError)
+                         MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError)
 
 # Loss functions Keras also exports from keras.metrics.
 from ..losses.functions import (binary_crossentropy, categorical_crossentropy,
@@ -29,6 +34,8 @@ from ..losses.functions import (binary_crossentropy, categorical_crossentropy,
                                 mean_absolute_error, mean_absolute_percentage_error,
                                 mean_squared_error, mean_squared_logarithmic_error, poisson,
                                 sparse_categorical_crossentropy, squared_hinge)
+from ..losses import functions as _loss_functions
+from ..losses.functions_extra import binary_focal_crossentropy, categorical_focal_crossentropy
 
 ALL_OBJECTS = (
     Metric, Mean, Sum, MeanMetricWrapper,
@@ -40,6 +47,9 @@ ALL_OBJECTS = (
     SparseCategoricalCrossentropy,
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    R2Score, PearsonCorrelation, ConcordanceCorrelation, F1Score, FBetaScore,
+    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
 )
 # As Keras: class names, their snake-case forms ("root_mean_squared_error"), short aliases.
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
@@ -53,8 +63,9 @@ ALL_OBJECTS_DICT.update({
 })
 
 FUNCTIONS = (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-             top_k_categorical_accuracy, sparse_top_k_categorical_accuracy) + \
-    _losses.FUNCTIONS
+             top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+             pearson_correlation, concordance_correlation, binary_focal_crossentropy,
+             categorical_focal_crossentropy) + _loss_functions.FUNCTIONS
 
 
 def get_function(config):

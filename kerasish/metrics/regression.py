@@ -1,11 +1,15 @@
-"""Regression metrics: the mean of a loss function's per-sample values, and RMSE."""
+"""Regression metrics: the mean of a loss function's per-sample values, RMSE and R2."""
 from __future__ import annotations
+
+import warnings
+
+import numpy as np
 
 from engine import backend
 
 from ..losses import functions as F
 from ..losses.loss import squeeze_or_expand_to_same_rank, to_array
-from .base import Mean, MeanMetricWrapper, divide_no_nan, to_result
+from .base import Mean, MeanMetricWrapper, Metric, divide_no_nan, to_result
 
 
 class _LossMean(MeanMetricWrapper):
@@ -122,3 +126,100 @@ class RootMeanSquaredError(Mean):
     def result(self):
         xp = backend.get_array_module(self.total.data)
         return to_result(xp.sqrt(divide_no_nan(xp, self.total.data, self.count.data)))
+
+
+_AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
+
+
+class R2Score(Metric):
+    """The coefficient of determination ``1 - SS_res / SS_tot`` per output column, over every
+    batch seen, aggregated as ``class_aggregation`` says (optionally adjusted for
+    ``num_regressors``).
+
+    Args:
+        class_aggregation: "uniform_average" (default), "variance_weighted_average" or None
+            (one score per column).
+        num_regressors: the number of independent regressors, for the adjusted R2 (0: plain).
+
+    >>> m = R2Score()
+    >>> round(m([[1.0], [4.0], [3.0]], [[2.0], [4.0], [4.0]]), 4)
+    0.5714
+    """
+
+    _direction = "up"
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score",
+                 dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if class_aggregation not in _AGGREGATIONS:
+            raise ValueError("Invalid value for argument `class_aggregation`. Expected one of "
+                             f"{_AGGREGATIONS}. Received: class_aggregation={class_aggregation}")
+        if num_regressors < 0:
+            raise ValueError("Invalid value for argument `num_regressors`. Expected a value "
+                             f">= 0. Received: num_regressors={num_regressors}")
+        self.class_aggregation = class_aggregation
+        self.num_regressors = num_regressors
+        self.num_samples = self.add_variable((), "zeros", name="num_samples")
+        self._built = False
+
+    def _build(self, true_shape, pred_shape):
+        if len(pred_shape) != 2 or len(true_shape) != 2:
+            raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). "
+                             f"Received input shapes: y_pred.shape={pred_shape} and "
+                             f"y_true.shape={true_shape}.")
+        n = (pred_shape[-1],)
+        self.squared_sum = self.add_variable(n, "zeros", name="squared_sum")
+        self.sum = self.add_variable(n, "zeros", name="sum")
+        self.total_mse = self.add_variable(n, "zeros", name="residual")
+        self.count = self.add_variable(n, "zeros", name="count")
+        self._built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = to_array(y_true, self._device, self.dtype)
+        y_pred = to_array(y_pred, self._device, self.dtype)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        if not self._built:
+            self._build(y_true.shape, y_pred.shape)
+        xp = backend.get_array_module(y_true)
+        weight = xp.ones((), self.dtype) if sample_weight is None else \
+            to_array(sample_weight, self._device, self.dtype)
+        if weight.ndim == 1:
+            weight = weight[:, None]
+        weight = xp.broadcast_to(weight, y_true.shape)
+        weighted_true = y_true * weight
+        self.sum.data += weighted_true.sum(axis=0)
+        self.squared_sum.data += (y_true * weighted_true).sum(axis=0)
+        self.total_mse.data += ((y_true - y_pred) ** 2 * weight).sum(axis=0)
+        self.count.data += weight.sum(axis=0)
+        self.num_samples.data += y_true.size
+
+    def result(self):
+        if not self._built:
+            return 0.0
+        xp = backend.get_array_module(self.sum.data)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = self.sum.data / self.count.data
+            total = self.squared_sum.data - self.sum.data * mean
+            raw = 1 - self.total_mse.data / total
+        raw = xp.where(xp.isinf(raw), 0.0, raw).astype(self.dtype)
+        if self.class_aggregation == "uniform_average":
+            score = raw.mean()
+        elif self.class_aggregation == "variance_weighted_average":
+            score = (total * raw).sum() / total.sum()
+        else:
+            score = raw
+        if self.num_regressors:
+            n, p = float(self.num_samples.data), float(self.num_regressors)
+            if p > n - 1:
+                warnings.warn("More independent predictors than datapoints in adjusted R2 "
+                              "score. Falling back to standard R2 score.", stacklevel=2)
+            elif p == n - 1:
+                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard "
+                              "R2 score.", stacklevel=2)
+            else:
+                score = 1.0 - (1.0 - score) * (n - 1.0) / (n - p - 1.0)
+        return to_result(xp.asarray(score, dtype=self.dtype))
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
