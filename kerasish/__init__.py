@@ -7,6 +7,7 @@
 from . import (activations, backend, callbacks, config, datasets, distribution, initializers,
                layers, losses, metrics, models, optimizers, preprocessing, random, regularizers,
                summary, tree, utils, wrappers)
+from . import constraints, dtype_policies, mixed_precision
 from .initializers import Initializer
 from .layers import Input, InputLayer, InputSpec, Layer
 from .losses import Loss
@@ -48,4 +49,5 @@ __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Functional", 
            "Optimizer", "Regularizer", "StatelessScope", "SymbolicScope", "device",
            "name_scope", "version", "activations", "backend", "callbacks", "config", "datasets",
            "distribution", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-           "preprocessing", "random", "regularizers", "summary", "tree", "utils", "wrappers"]
+           "preprocessing", "random", "regularizers", "summary", "tree", "utils", "wrappers",
+           "constraints", "dtype_policies", "mixed_precision"]
