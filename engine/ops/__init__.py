@@ -32,3 +32,6 @@ from .segment import *  # noqa: E402,F401,F403
 from .special import *  # noqa: E402,F401,F403
 from .spectral import *  # noqa: E402,F401,F403
 __all__ = sorted(set(__all__) | {n for m in (segment, special, spectral) for n in m.__all__})
+from . import decomposition  # noqa: E402
+from .decomposition import *  # noqa: E402,F401,F403
+__all__ = sorted(set(__all__) | set(decomposition.__all__))
