@@ -407,6 +407,8 @@ class StackedRNNCells(Layer):
         for cell in self.cells:
             if isinstance(cell, Layer) and not cell.built:
                 cell._maybe_build(tuple(input_shape))
+                for w in cell.weights:  # Keras's path: rnn/stacked_rnn_cells/lstm_cell/kernel
+                    w.path = f"{self.name}/{w.path}"
             input_shape = (input_shape[0], self._output_size(cell))
 
     def call(self, inputs, states, training=False):

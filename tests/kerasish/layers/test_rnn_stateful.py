@@ -131,10 +131,14 @@ def test_stacked_cells_grads():
 
 def test_stacked_cells_equal_stacked_layers():
     x = _x(2, 5, 3)
-    stacked = layers.RNN([layers.SimpleRNNCell(4), layers.LSTMCell(3)], return_state=True)
+    cells = [layers.SimpleRNNCell(4, name="simple_rnn_cell"), layers.LSTMCell(3, name="lstm_cell")]
+    stacked = layers.RNN(layers.StackedRNNCells(cells, name="stacked_rnn_cells"),
+                         return_state=True, name="rnn")
     out, h1, h2, c2 = _run(stacked, x)
     assert isinstance(stacked.cell, layers.StackedRNNCells)
     assert stacked.cell.state_size == [4, [3, 3]] and stacked.cell.output_size == 3
+    assert [w.path for w in stacked.weights][::3] == [  # as Keras 3.15 names them
+        "rnn/stacked_rnn_cells/simple_rnn_cell/kernel", "rnn/stacked_rnn_cells/lstm_cell/kernel"]
     first = layers.SimpleRNN(4, return_sequences=True, return_state=True)
     second = layers.LSTM(3, return_state=True)
     first(x)
