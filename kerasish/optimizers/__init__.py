@@ -11,17 +11,20 @@ from .adaptive import Adadelta, Adagrad, RMSprop
 from .base_optimizer import Optimizer
 from .lion_lamb_ftrl import Ftrl, Lamb, Lion
 from .loss_scale_optimizer import LossScaleOptimizer
+from .multi_optimizer import MultiOptimizer, OptimizerMap
 from .muon import Muon
 from .sgd import SGD
 
 ALL_OBJECTS = (Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta,
-               Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon, ScheduleFreeAdamW)
+               Adafactor, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon, MultiOptimizer,
+               OptimizerMap, ScheduleFreeAdamW)
 # NOTE: built-in names are matched case-insensitively ("adam", "Adam", "rmsprop", "SGD").
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad",
            "Adadelta", "Adafactor", "Ftrl", "Lamb", "Lion", "LossScaleOptimizer", "Muon",
-           "ScheduleFreeAdamW", "legacy", "schedules", "get", "serialize", "deserialize"]
+           "ScheduleFreeAdamW", "MultiOptimizer", "OptimizerMap", "legacy", "schedules", "get",
+           "serialize", "deserialize"]
 
 
 def serialize(optimizer):

@@ -256,3 +256,74 @@ def test_fit_reduces_the_loss(opt):
     model.compile(optimizer, "binary_crossentropy")
     history = model.fit(x, y, epochs=8, batch_size=16, verbose=0).history["loss"]
     assert history[-1] < history[0]
+
+
+# -- MultiOptimizer --------------------------------------------------------------------------
+def test_optimizer_map_lookup():
+    sgd, adam, rms = optimizers.SGD(), optimizers.Adam(), optimizers.RMSprop()
+    table = optimizers.OptimizerMap(rms)
+    table["encoder/layer_0/dense"] = adam
+    table["encoder/.*"] = sgd
+    table["decoder"] = adam
+    assert table["encoder/layer_0/dense"] is adam and table["decoder"] is adam
+    assert table["encoder/layer_0/attention/query"] is sgd
+    assert table["decoder/layer_0/dense"] is rms
+    with pytest.raises(ValueError, match="already exists"):
+        table["decoder"] = sgd
+    with pytest.raises(ValueError, match="cannot be LossScaleOptimizer"):
+        table["x"] = optimizers.LossScaleOptimizer(optimizers.SGD())
+    table["encoder/layer_0/.*"] = rms
+    with pytest.raises(ValueError, match="Multiple optimizers"):
+        table["encoder/layer_0/x"]
+    with pytest.raises(TypeError, match="default_optimizer"):
+        optimizers.OptimizerMap("sgd")
+
+
+def _two_layer_model():
+    model = kerasish.Sequential([kerasish.Input((3,)), kerasish.layers.Dense(4, name="first"),
+                                 kerasish.layers.Dense(1, name="second")])
+    return model
+
+
+def test_multi_optimizer_dispatches_by_path():
+    model = _two_layer_model()
+    sgd, adam = optimizers.SGD(0.1, momentum=0.9), optimizers.Adam(0.01)
+    multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(sgd, {"second/.*": adam}))
+    weights = model.trainable_weights
+    before = [w.numpy().copy() for w in weights]
+    grads = [np.ones(w.shape, "float32") for w in weights]
+    multi.apply(grads, weights)
+    # SGD with momentum: w - 0.1 * g; Adam's first step: w - lr * sign(g) (nearly)
+    np.testing.assert_allclose(weights[0].numpy(), before[0] - 0.1, rtol=1e-6)
+    np.testing.assert_allclose(weights[2].numpy(), before[2] - 0.01, rtol=1e-4, atol=1e-6)
+    assert int(multi.iterations.numpy()) == 1 and int(adam.iterations.numpy()) == 1
+    names = [v.path.split("/", 1)[1] for v in multi.variables]
+    assert names == ["iteration", "learning_rate", "iteration", "learning_rate",
+                     "second_kernel_momentum", "second_kernel_velocity", "second_bias_momentum",
+                     "second_bias_velocity", "iteration", "learning_rate",
+                     "first_kernel_momentum", "first_bias_momentum"]
+    assert multi.optimizers == [adam, sgd]
+    with pytest.raises(AttributeError, match="sub-optimizers"):
+        multi.learning_rate
+    multi.set_weights([v.numpy() for v in multi.variables])
+
+
+def test_multi_optimizer_config_and_fit():
+    multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        optimizers.SGD(0.05), {"second/.*": optimizers.Adam(0.01)}))
+    config = multi.get_config()
+    assert config["optimizer_map"]["class_name"] == "OptimizerMap"
+    again = optimizers.deserialize(optimizers.serialize(multi))
+    assert [type(o) for o in again.optimizers] == [optimizers.Adam, optimizers.SGD]
+    model = _two_layer_model()
+    model.compile(again, "mse")
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    history = model.fit(x, x.sum(axis=1, keepdims=True), epochs=5, verbose=0).history["loss"]
+    assert history[-1] < history[0]
+    # a function choosing the optimizer works too
+    chosen = {"first": optimizers.SGD(0.05), "second": optimizers.Lion(0.001)}
+    selector = optimizers.MultiOptimizer(lambda v: chosen[v.path.split("/")[0]])
+    model = _two_layer_model()
+    model.compile(selector, "mse")
+    model.fit(x, x.sum(axis=1, keepdims=True), epochs=1, verbose=0)
+    assert int(chosen["second"].iterations.numpy()) == 1
