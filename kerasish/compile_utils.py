@@ -201,6 +201,13 @@ def _log_value(result):
 
 
 def logs_from(metrics):
-    """Sorted logs {name: float} from a list of metrics (Keras sorts the keys)."""
-    return {name: value for name, value in sorted(
-        (m.name, _log_value(m.result())) for m in metrics)}
+    """Sorted logs {name: float} from a list of metrics (Keras sorts the keys); a metric whose
+    result is a dict contributes its entries, as in Keras."""
+    logs = {}
+    for m in metrics:
+        result = m.result()
+        if isinstance(result, dict):
+            logs.update({key: _log_value(value) for key, value in result.items()})
+        else:
+            logs[m.name] = _log_value(result)
+    return dict(sorted(logs.items()))

@@ -19,7 +19,7 @@ class BinaryFocalCrossentropy(_Wrapped):
 
     >>> loss = BinaryFocalCrossentropy(gamma=2.0)
     >>> round(float(loss([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])), 4)
-    0.268
+    0.2678
     """
 
     _config_keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha",

@@ -61,7 +61,7 @@ class _AtConstraint(Metric):
         rates = _rates(xp, tp, self.false_positives.data, self.true_negatives.data,
                        self.false_negatives.data)
         feasible = rates[self._constrained] >= self.value
-        best = xp.where(feasible, rates[self._dependent], 0).max(initial=0)
+        best = xp.maximum(xp.where(feasible, rates[self._dependent], 0).max(), 0)
         return to_result(xp.asarray(best, dtype=self.dtype))
 
     def get_config(self):

@@ -329,3 +329,33 @@ def test_per_class_result_stays_an_array_in_the_logs():
     history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert history.history["f1"][0].shape == (3,)
     assert model.evaluate(x, y, verbose=0, return_dict=True)["f1"].shape == (3,)
+
+
+class PrecisionRecallPair(metrics.Metric):
+    """A subclassed metric whose result is a dict: each entry becomes a log, as in Keras."""
+
+    def __init__(self, name="pair", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.precision = metrics.Precision()
+        self.recall = metrics.Recall()
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.precision.update_state(y_true, y_pred, sample_weight)
+        self.recall.update_state(y_true, y_pred, sample_weight)
+
+    def result(self):
+        return {"p": self.precision.result(), "r": self.recall.result()}
+
+    def reset_state(self):
+        self.precision.reset_state()
+        self.recall.reset_state()
+
+
+def test_dict_result_spreads_into_the_logs():
+    x, y = _binary_data(32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[PrecisionRecallPair()])
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert set(history.history) == {"loss", "p", "r"}
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "p", "r"} and 0.0 <= logs["p"] <= 1.0
