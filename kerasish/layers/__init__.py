@@ -32,3 +32,11 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from .rnn import StackedRNNCells
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .wrappers import Bidirectional, TimeDistributed
+from .attention import (AdditiveAttention, Attention, GroupQueryAttention,
+                        MultiHeadAttention)
+from .einsum_dense import EinsumDense
+from .embedding import ReversibleEmbedding
+from .normalization_extra import GroupNormalization, RMSNormalization, UnitNormalization
+from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+                             SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+from .wrappers import SpectralNormalization, Wrapper

@@ -101,4 +101,74 @@ class Embedding(Layer):
                 "mask_zero": self.mask_zero, "quantization_config": None}
 
 
-__all__ = ["Embedding"]
+class ReversibleEmbedding(Embedding):
+    """An Embedding that can also map vectors back to logits over its vocabulary.
+
+    ``layer(ids)`` looks up ``embeddings``; ``layer(vectors, reverse=True)`` returns
+    ``vectors @ embeddings.T`` (``tie_weights=True``) or ``vectors @ reverse_embeddings`` (a
+    separate ``(output_dim, input_dim)`` weight). ``reverse_dtype`` casts both operands of the
+    reverse matmul; ``logit_soft_cap`` squashes the logits to ``cap * tanh(logits / cap)``.
+
+    >>> layer = ReversibleEmbedding(100, 8)
+    >>> layer(layer(np.array([[1, 2]])), reverse=True).shape
+    (1, 2, 100)
+    """
+
+    def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 reverse_dtype=None, logit_soft_cap=None, **kwargs):
+        # Set first: Embedding's `weights=` argument builds the layer inside its __init__.
+        self.tie_weights = tie_weights
+        self.reverse_dtype = reverse_dtype
+        self.logit_soft_cap = logit_soft_cap
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer,
+                         embeddings_constraint=embeddings_constraint, mask_zero=mask_zero,
+                         **kwargs)
+
+    def build(self, input_shape=None):
+        if self.embeddings is not None:
+            return
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(
+                shape=(self.output_dim, self.input_dim), initializer=self.embeddings_initializer,
+                name="reverse_embeddings")
+
+    def call(self, inputs, reverse=False):
+        if not reverse:
+            return super().call(inputs)
+        kernel = ops.transpose(self.embeddings) if self.tie_weights else self.reverse_embeddings
+        if self.reverse_dtype is not None:
+            inputs = ops.cast(inputs, self.reverse_dtype)
+            kernel = ops.cast(kernel, self.reverse_dtype)
+        logits = ops.matmul(inputs, kernel)
+        if self.logit_soft_cap is not None:
+            cap = self.logit_soft_cap
+            logits = ops.multiply(ops.tanh(ops.divide(logits, cap)), cap)
+        return logits
+
+    def compute_mask(self, inputs, mask=None):
+        # NOTE: as Keras, only the forward lookup (integer ids) gives a mask; a reverse call
+        # (float vectors) gives none.
+        if str(inputs.dtype).startswith("float"):
+            return None
+        return super().compute_mask(inputs, mask)
+
+    def compute_output_shape(self, input_shape, reverse=False):
+        if reverse:
+            return tuple(input_shape[:-1]) + (self.input_dim,)
+        return tuple(input_shape) + (self.output_dim,)
+
+    def compute_output_spec(self, inputs, reverse=False):
+        from ..symbolic import KerasTensor
+
+        dtype = self.reverse_dtype if reverse and self.reverse_dtype else self.dtype
+        return KerasTensor(self.compute_output_shape(inputs.shape, reverse=reverse), dtype=dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "tie_weights": self.tie_weights,
+                "reverse_dtype": self.reverse_dtype, "logit_soft_cap": self.logit_soft_cap}
+
+
+__all__ = ["Embedding", "ReversibleEmbedding"]

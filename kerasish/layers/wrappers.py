@@ -1,17 +1,49 @@
-"""Layer wrappers: TimeDistributed (one layer over every time step) and Bidirectional (RNNs)."""
+"""Layer wrappers: Wrapper (the base), TimeDistributed (one layer over every time step),
+Bidirectional (RNNs) and SpectralNormalization (a kernel scaled to spectral norm 1)."""
 from __future__ import annotations
 
 import types
 
+import engine
 from engine import ops
 
-from .. import utils
+from .. import initializers, utils
 from .input_spec import InputSpec, check_input_spec
 from .layer import Layer, _call_signature
 from ..saving.serialization import deserialize_layer, serialize_layer
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (``self.layer``), built with it.
+
+    >>> class Twice(Wrapper):
+    ...     def call(self, inputs):
+    ...         return self.layer(self.layer(inputs))
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer type. "
+                             "Please ensure wrapped layer is a valid Keras layer. "
+                             f"Received: layer={layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer._maybe_build(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "layer": serialize_layer(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        layer = deserialize_layer(config.pop("layer"))
+        return cls(layer, **config)
+
+
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step of ``(batch, time, ...)`` inputs.
 
     The time axis is folded into the batch: ``(B, T, ...) -> (B*T, ...)``, one call of the
@@ -25,8 +57,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with a "
                              f"`keras.layers.Layer` instance. Received: layer={layer}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3)
 
@@ -224,4 +255,76 @@ class Bidirectional(Layer):
         return layer
 
 
-__all__ = ["Bidirectional", "TimeDistributed"]
+def _l2_normalize(x):
+    """``x / ||x||`` over every element (Keras's ``normalize(axis=None)``, epsilon 1e-7)."""
+    square_sum = ops.sum(ops.square(x))
+    return ops.divide(x, ops.sqrt(ops.maximum(square_sum, 1e-14)))
+
+
+class SpectralNormalization(Wrapper):
+    """Divides the wrapped layer's kernel (or embeddings) by its spectral norm in training.
+
+    Each training call runs ``power_iterations`` steps of the power method from the
+    non-trainable vector ``vector_u`` (shape ``(1, kernel.shape[-1])``), estimates the largest
+    singular value ``sigma`` of the kernel seen as a ``(-1, kernel.shape[-1])`` matrix, and
+    assigns ``kernel / sigma`` and the new ``u`` to the variables before calling the layer (a
+    zero kernel is left alone). At inference the layer runs on the kernel as it stands.
+
+    >>> SpectralNormalization(Dense(4))(np.ones((2, 3))).shape
+    (2, 4)
+    """
+
+    def __init__(self, layer, power_iterations=1, **kwargs):
+        super().__init__(layer, **kwargs)
+        if power_iterations <= 0:
+            raise ValueError("`power_iterations` should be greater than zero. Received: "
+                             f"`power_iterations={power_iterations}`")
+        self.power_iterations = power_iterations
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.input_spec = InputSpec(min_ndim=1, axes={-1: input_shape[-1]})
+        kernel = getattr(self.layer, "kernel", None)
+        if kernel is None:
+            kernel = getattr(self.layer, "embeddings", None)
+        if kernel is None:
+            raise ValueError(f"{type(self.layer).__name__} object has no attribute 'kernel' nor "
+                             f"'embeddings'. Received: layer={self.layer.name}")
+        self.kernel = kernel
+        self.kernel_shape = tuple(kernel.shape)
+        # NOTE: Keras tracks the kernel as the wrapper's own variable too, so the weights read
+        # kernel, vector_u, then the layer's others (bias): the order its files use.
+        self._trainable_variables.append(kernel)
+        self.vector_u = self.add_weight(
+            shape=(1, self.kernel_shape[-1]),
+            initializer=initializers.TruncatedNormal(stddev=0.02), trainable=False,
+            name="vector_u", dtype=kernel.dtype)
+
+    def call(self, inputs, training=False):
+        if training:
+            with engine.no_grad():
+                if bool(ops.max(ops.absolute(self.kernel)).numpy() > 0):
+                    new_u, new_kernel = self.normalized_weights()
+                    self.vector_u.assign(new_u)
+                    self.kernel.assign(new_kernel)
+        return ops.cast(self.layer(inputs), inputs.dtype)
+
+    def normalized_weights(self):
+        """(new ``vector_u``, ``kernel / sigma``) from ``power_iterations`` power-method steps."""
+        weights = ops.reshape(self.kernel, (-1, self.kernel_shape[-1]))
+        vector_u = self.vector_u
+        for _ in range(self.power_iterations):
+            vector_v = _l2_normalize(ops.matmul(vector_u, ops.transpose(weights)))
+            vector_u = _l2_normalize(ops.matmul(vector_v, weights))
+        sigma = ops.matmul(ops.matmul(vector_v, weights), ops.transpose(vector_u))
+        kernel = ops.reshape(ops.divide(self.kernel, sigma), self.kernel_shape)
+        return vector_u, kernel
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "power_iterations": self.power_iterations}
+
+
+__all__ = ["Bidirectional", "SpectralNormalization", "TimeDistributed", "Wrapper"]
