@@ -95,11 +95,17 @@ _SAME_UNARY = {
 
 
 def _same_unary(name, f):
+    rule = _bool_as_int32 if name == "square" else same
+
     def op(x):
-        (t,) = tensors(x, dtype=same(dtype_of(x)))
+        (t,) = tensors(x, dtype=rule(dtype_of(x)))
         return f(t)
 
-    return _define(name, op, same)
+    return _define(name, op, rule)
+
+
+def _bool_as_int32(d):
+    return "int32" if d in ("bool", bool) else same(d)
 
 
 for _name, _f in _SAME_UNARY.items():

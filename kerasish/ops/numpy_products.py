@@ -33,10 +33,15 @@ def _matmul_shape(s1, s2):
     return out
 
 
-@keras_op(spec=lambda x1, x2: _kt(_matmul_shape(_shape(x1), _shape(x2)), x1, x2))
+def _matmul_dtype(d1, d2):
+    return "int32" if d1 == d2 == "int8" else same(d1, d2)  # NOTE: int8 products widen
+
+
+@keras_op(spec=lambda x1, x2: _kt(_matmul_shape(_shape(x1), _shape(x2)), x1, x2,
+                                  rule=_matmul_dtype))
 def matmul(x1, x2):
     """Matrix product with ``numpy.matmul``'s broadcasting of leading axes."""
-    return E.matmul(*_pair(x1, x2))
+    return E.matmul(*_pair(x1, x2, rule=_matmul_dtype))
 
 
 def _dot_shape(s1, s2):
@@ -219,7 +224,8 @@ def _broadcast_all(ts):
 def vdot(x1, x2):
     """The dot product of the flattened ``x1`` and ``x2``."""
     t1, t2 = _pair(x1, x2)
-    return E.sum(E.multiply(E.reshape(t1, (-1,)), E.reshape(t2, (-1,))))
+    y = E.sum(E.multiply(E.reshape(t1, (-1,)), E.reshape(t2, (-1,))))
+    return y if y.dtype == t1.dtype else E.cast(y, t1.dtype)
 
 
 def _correlate_length(n, m, mode):

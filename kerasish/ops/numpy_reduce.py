@@ -15,6 +15,7 @@ import numpy as np
 from engine import ops as E
 from engine.ops._utils import normalize_axis
 
+from .. import dtypes
 from ..symbolic import KerasTensor
 from ._convert import dtype_of, floating, same, summed, tensors, to_tensor, wrap, xp_of
 from ._symbolic import _shape, keras_op
@@ -37,8 +38,10 @@ def _reduction(name, rule, f, doc):
 
     def op(x, axis=None, keepdims=False):
         # NOTE: index and boolean results say nothing of the dtype to compute in
-        (t,) = tensors(x, dtype=None if rule in (_int32, _bool) else rule(dtype_of(x)))
-        return f(t, axis, keepdims)
+        out = rule(dtype_of(x))
+        (t,) = tensors(x, dtype=None if rule in (_int32, _bool) else out)
+        y = f(t, axis, keepdims)
+        return y if y.dtype == out else E.cast(y, out)  # NumPy sums small ints as int64
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -240,19 +243,25 @@ def nanmedian(x, axis=None, keepdims=False):
 
 # -- cumulative -------------------------------------------------------------------------------
 
+def _cumulative_dtype(d):
+    return "int32" if d in ("bool", bool) else same(d)
+
+
 def _cumulative_spec(x, axis=None, dtype=None):
     shape = _shape(x)
     if axis is None:
         shape = (None if None in shape else math.prod(shape),)
-    return KerasTensor(shape, dtype=dtype or summed(dtype_of(x)))
+    return KerasTensor(shape, dtype=dtype or _cumulative_dtype(dtype_of(x)))
 
 
 def _cumulative(name, f, fill):
     def op(x, axis=None, dtype=None):
-        (t,) = tensors(x, dtype=dtype or summed(dtype_of(x)))
+        out = dtypes.standardize_dtype(dtype or _cumulative_dtype(dtype_of(x)))
+        (t,) = tensors(x, dtype=out)
         if fill is not None:
             t = _nan_filled(t, fill)
-        return f(t, axis=axis)
+        y = f(t, axis=axis)
+        return y if y.dtype == out else E.cast(y, out)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (f"Cumulative {'sum' if 'sum' in name else 'product'} along ``axis`` (over the "
