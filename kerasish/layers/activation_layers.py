@@ -6,7 +6,7 @@ import warnings
 
 from engine import ops
 
-from .. import initializers, regularizers
+from .. import constraints, initializers, regularizers
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -199,7 +199,7 @@ class PReLU(_Elementwise):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):
@@ -240,7 +240,8 @@ class PReLU(_Elementwise):
         return {**super().get_config(),
                 "alpha_initializer": initializers.serialize(self.alpha_initializer),
                 "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-                "alpha_constraint": self.alpha_constraint, "shared_axes": self.shared_axes}
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
+                "shared_axes": self.shared_axes}
 
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]

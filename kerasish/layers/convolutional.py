@@ -12,7 +12,7 @@ import types
 from engine import ops
 from engine.ops._utils import conv_output_length
 
-from .. import activations, config, initializers, regularizers, utils
+from .. import activations, config, constraints, initializers, regularizers, utils
 from .input_spec import InputSpec, check_input_spec
 from .layer import Layer
 
@@ -116,7 +116,7 @@ class _SpatialConv(Layer):
         """Stores ``{role}_initializer``, ``{role}_regularizer``, ``{role}_constraint``."""
         setattr(self, f"{role}_initializer", initializers.get(initializer))
         setattr(self, f"{role}_regularizer", regularizers.get(regularizer))
-        setattr(self, f"{role}_constraint", constraint)
+        setattr(self, f"{role}_constraint", constraints.get(constraint))
 
     def _make_weight(self, role, shape, name=None):
         return self.add_weight(shape=shape, name=name or role,
@@ -153,8 +153,8 @@ class _SpatialConv(Layer):
             for role in roles:
                 cfg[f"{role}_{kind}"] = module.serialize(getattr(self, f"{role}_{kind}"))
         cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        for role in roles:  # NOTE: no constraints module yet: objects are kept as they are
-            cfg[f"{role}_constraint"] = getattr(self, f"{role}_constraint")
+        for role in roles:
+            cfg[f"{role}_constraint"] = constraints.serialize(getattr(self, f"{role}_constraint"))
         return cfg
 
 

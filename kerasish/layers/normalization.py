@@ -7,14 +7,12 @@ import warnings
 import engine
 from engine import ops
 
-from .. import config, initializers, regularizers
+from .. import config, constraints, initializers, regularizers
 from .input_spec import InputSpec
 from .layer import Layer
 
 
-def _serialize_constraint(constraint):
-    # NOTE: kerasish has no constraints module yet; a constraint object round-trips as itself.
-    return constraint
+_serialize_constraint = constraints.serialize
 
 
 def _check_axes(layer, axes, input_shape):
@@ -69,8 +67,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.renorm = renorm
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
@@ -205,8 +203,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
         self.gamma = self.beta = None
 

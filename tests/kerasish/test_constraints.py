@@ -90,3 +90,18 @@ def test_layer_config_serializes_the_constraints():
     again = deserialize_keras_object(json.loads(json.dumps(serialize_keras_object(dense))))
     assert isinstance(again.kernel_constraint, constraints.MaxNorm)
     assert again.kernel_constraint.max_value == 1.5
+
+
+@pytest.mark.parametrize("cls,kwargs,key", [
+    (layers.Conv2D, {"filters": 2, "kernel_size": 3, "kernel_constraint": "unit_norm"},
+     "kernel_constraint"),
+    (layers.BatchNormalization, {"gamma_constraint": "non_neg"}, "gamma_constraint"),
+    (layers.LayerNormalization, {"beta_constraint": "max_norm"}, "beta_constraint"),
+    (layers.PReLU, {"alpha_constraint": "non_neg"}, "alpha_constraint"),
+])
+def test_other_layers_serialize_their_constraints(cls, kwargs, key):
+    layer = cls(**kwargs)
+    config = layer.get_config()
+    assert config[key]["module"] == "keras.constraints"
+    again = cls.from_config(config)
+    assert type(getattr(again, key)) is type(getattr(layer, key))
