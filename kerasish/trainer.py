@@ -54,6 +54,15 @@ def pythonify_logs(logs):
     return out
 
 
+def _step_data(data):
+    """A batch on the device, packed as Keras hands it to ``train_step``/``test_step``:
+    ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (so ``x, y = data`` works)."""
+    data = data_module.to_device_structure(data)
+    if isinstance(data, tuple) and len(data) == 3 and data[2] is None:
+        data = data[:2] if data[1] is not None else data[:1]
+    return data
+
+
 def _concat(batches):
     """Per-batch outputs (arrays, lists or dicts of arrays) joined along the batch axis."""
     first = batches[0]
@@ -261,7 +270,7 @@ class Trainer:
             if steps is not None and batch >= steps:
                 break
             callback_list.on_train_batch_begin(batch)
-            logs = pythonify_logs(self.train_step(data_module.to_device_structure(data)))
+            logs = pythonify_logs(self.train_step(_step_data(data)))
             callback_list.on_train_batch_end(batch, logs)
             if self.stop_training:
                 break
@@ -291,7 +300,7 @@ class Trainer:
         with engine.no_grad():
             for batch, item in enumerate(data.epoch()):
                 callback_list.on_test_batch_begin(batch)
-                logs = pythonify_logs(self.test_step(data_module.to_device_structure(item)))
+                logs = pythonify_logs(self.test_step(_step_data(item)))
                 callback_list.on_test_batch_end(batch, logs)
         callback_list.on_test_end(logs)
         return logs
@@ -329,7 +338,7 @@ class Trainer:
         with engine.no_grad():
             for batch, item in enumerate(data.epoch()):
                 callback_list.on_predict_batch_begin(batch)
-                out = _to_numpy_structure(self.predict_step(data_module.to_device_structure(item)))
+                out = _to_numpy_structure(self.predict_step(_step_data(item)))
                 outputs.append(out)
                 callback_list.on_predict_batch_end(batch, {"outputs": out})
         callback_list.on_predict_end()
@@ -341,7 +350,7 @@ class Trainer:
         self.reset_metrics()
         data = data_module.make_data(x, y, sample_weight, batch_size=len(utils.flatten(x)[0]),
                                      class_weight=class_weight)
-        logs = pythonify_logs(self.train_step(data_module.to_device_structure(data.batch(0))))
+        logs = pythonify_logs(self.train_step(_step_data(data.batch(0))))
         return self._format_results(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -349,11 +358,11 @@ class Trainer:
         self.reset_metrics()
         data = data_module.make_data(x, y, sample_weight, batch_size=len(utils.flatten(x)[0]))
         with engine.no_grad():
-            logs = pythonify_logs(self.test_step(data_module.to_device_structure(data.batch(0))))
+            logs = pythonify_logs(self.test_step(_step_data(data.batch(0))))
         return self._format_results(logs, return_dict)
 
     def predict_on_batch(self, x):
         data = data_module.make_data(x, None, None, batch_size=len(utils.flatten(x)[0]))
         with engine.no_grad():
             return _to_numpy_structure(
-                self.predict_step(data_module.to_device_structure(data.batch(0))))
+                self.predict_step(_step_data(data.batch(0))))

@@ -14,6 +14,18 @@ def _is_functional_init(args, kwargs):
         ("inputs" in kwargs and "outputs" in kwargs)
 
 
+def _inject_functional(cls):
+    """``cls`` with ``Model`` replaced by ``Functional`` among its (indirect) bases."""
+    from .functional import Functional
+
+    if cls is Model:
+        return Functional
+    if cls is object or cls is Functional or not issubclass(cls, Model):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(base) for base in cls.__bases__)
+    return cls
+
+
 class Model(Trainer, Layer):
     """A layer with training and saving: functional (``Model(inputs, outputs)``) or subclassed.
 
@@ -29,6 +41,14 @@ class Model(Trainer, Layer):
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        from .functional import Functional
+
+        if _is_functional_init(args, kwargs) and not isinstance(self, Functional):
+            # A subclass built like a functional model, `CustomModel(inputs, outputs)`,
+            # becomes a Functional subclass (Keras 3 injects Functional into its bases).
+            _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         Layer.__init__(self, trainable=kwargs.pop("trainable", True), name=kwargs.pop("name", None),
                        **{k: v for k, v in kwargs.items() if k in ("dtype",)})
 

@@ -315,3 +315,22 @@ def test_public_names():
                  "serialize_keras_object"):
         assert hasattr(saving, name), name
     assert json.dumps(layers.serialize(layers.Dense(1)))
+
+
+def test_enable_unsafe_deserialization_turns_safe_mode_off(tmp_path, monkeypatch):
+    from kerasish import config
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Lambda(lambda t: ops.multiply(t, 5.0), name="five")(inputs))
+    path = str(tmp_path / "lam.keras")
+    model.save(path)
+
+    def five(t):
+        return ops.multiply(t, 5.0)
+
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        saving.load_model(path, custom_objects={"five": five})
+    monkeypatch.setitem(config._FLAGS, "unsafe_deserialization", False)
+    keras.config.enable_unsafe_deserialization()
+    loaded = saving.load_model(path, custom_objects={"five": five})
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 2), "float32"), verbose=0), [[5, 5]])
