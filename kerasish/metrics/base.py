@@ -49,6 +49,7 @@ class Metric:
         self.name = name or utils.unique_name(utils.to_snake_case(type(self).__name__))
         self._dtype = str(np.dtype(dtype or config.floatx()))
         self._variables = []
+        self._metrics = []  # metrics held as attributes: their state is part of this one's
 
     @property
     def dtype(self):
@@ -56,8 +57,21 @@ class Metric:
 
     @property
     def variables(self):
-        """The state, as non-trainable Variables (what a checkpoint saves and restores)."""
-        return list(self._variables)
+        """The state, as non-trainable Variables (what a checkpoint saves and restores): this
+        metric's own, then those of the metrics it holds as attributes (Keras's tracking)."""
+        variables = list(self._variables)
+        for metric in self._metrics:
+            variables.extend(metric.variables)
+        return variables
+
+    def __setattr__(self, name, value):
+        # NOTE: like Keras's Tracker: a Metric or a Variable set as an attribute after
+        # super().__init__() becomes part of the state (once, however many names it has).
+        tracked = self.__dict__.get("_metrics") if isinstance(value, Metric) else \
+            self.__dict__.get("_variables") if isinstance(value, Variable) else None
+        if tracked is not None and not any(value is t for t in tracked):
+            tracked.append(value)
+        super().__setattr__(name, value)
 
     @property
     def _device(self):
@@ -79,7 +93,7 @@ class Metric:
 
     def reset_state(self):
         """Sets every state variable back to zero (called between epochs)."""
-        for v in self._variables:
+        for v in self.variables:
             v.data[...] = 0
 
     def update_state(self, *args, **kwargs):

@@ -359,3 +359,16 @@ def test_dict_result_spreads_into_the_logs():
     assert set(history.history) == {"loss", "p", "r"}
     logs = model.evaluate(x, y, verbose=0, return_dict=True)
     assert set(logs) == {"loss", "p", "r"} and 0.0 <= logs["p"] <= 1.0
+
+
+def test_metrics_held_as_attributes_are_part_of_the_state():
+    pair = PrecisionRecallPair()
+    assert [v.name for v in pair.variables] == ["true_positives", "false_positives",
+                                                "true_positives", "false_negatives"]
+    pair.update_state([0, 1, 1], [0.9, 0.8, 0.1])
+    assert pair.result() == {"p": pytest.approx(0.5), "r": pytest.approx(0.5)}
+    metrics.Metric.reset_state(pair)  # the base reset zeroes the held metrics' state too
+    assert all(not v.numpy().any() for v in pair.variables)
+    # A variable set under a second name is tracked once.
+    m = metrics.Precision()
+    assert len(m.variables) == 2
