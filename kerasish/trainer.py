@@ -182,7 +182,10 @@ class Trainer:
         self._track_loss(loss, x)
         variables = self.trainable_weights
         if variables:
-            grads = engine.grad(self.optimizer.scale_loss(loss), variables)
+            # NOTE: a loss-scaled float16 backward may overflow; LossScaleOptimizer skips that step
+            scaling = isinstance(self.optimizer, optimizers.LossScaleOptimizer)
+            with np.errstate(over="ignore", invalid="ignore") if scaling else np.errstate():
+                grads = engine.grad(self.optimizer.scale_loss(loss), variables)
             self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

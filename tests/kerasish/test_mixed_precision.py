@@ -114,3 +114,34 @@ def test_auto_scale_loss_off_keeps_the_optimizer(mixed):
     model = kerasish.Sequential([kerasish.Input((2,)), layers.Dense(1)])
     model.compile("sgd", "mse", auto_scale_loss=False)
     assert isinstance(model.optimizer, optimizers.SGD)
+
+
+def test_conv_batchnorm_and_lstm_models_run_mixed(mixed):
+    rng = np.random.default_rng(0)
+    images, labels = rng.normal(size=(8, 6, 6, 2)).astype("float32"), rng.integers(0, 3, 8)
+    conv = kerasish.Sequential([kerasish.Input((6, 6, 2)), layers.Conv2D(4, 3, activation="relu"),
+                                layers.BatchNormalization(), layers.GlobalAveragePooling2D(),
+                                layers.Dense(3, activation="softmax")])
+    tokens, targets = rng.integers(1, 10, (8, 4)), rng.normal(size=(8, 1)).astype("float32")
+    lstm = kerasish.Sequential([kerasish.Input((4,), dtype="int32"), layers.Embedding(10, 3),
+                                layers.LSTM(5), layers.LayerNormalization(), layers.Dense(1)])
+    for model, x, y, loss in ((conv, images, labels, "sparse_categorical_crossentropy"),
+                              (lstm, tokens, targets, "mse")):
+        model.compile("adam", loss)
+        # NOTE: a step whose scaled float16 backward overflows is skipped (and warns nothing)
+        model.fit(x, y, epochs=2, verbose=0)
+        assert all(w.dtype == np.float32 for w in model.weights)
+        assert model.predict(x[:2], verbose=0).dtype == np.float16
+        scale, steps = float(model.optimizer.dynamic_scale.numpy()), 2
+        skipped = steps - int(model.optimizer.iterations.numpy())
+        assert scale == 2.0 ** (15 - skipped)
+
+
+def test_an_overflowing_scaled_backward_is_skipped_quietly(mixed):
+    model = kerasish.Sequential([kerasish.Input((2,)), layers.Dense(1, kernel_initializer="ones")])
+    model.compile("sgd", "mse")
+    x, y = np.full((4, 2), 100.0, "float32"), np.zeros((4, 1), "float32")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)  # 2 * 200 * 2**15 overflows float16
+    np.testing.assert_array_equal(model.get_weights()[0], np.ones((2, 1)))
+    assert float(model.optimizer.dynamic_scale.numpy()) == 2.0 ** 14
+    assert int(model.optimizer.iterations.numpy()) == 0
