@@ -12,3 +12,4 @@ from . import core, linalg, math  # noqa: E402,F401
 from .core import *  # noqa: E402,F401,F403
 from .math import *  # noqa: E402,F401,F403
 from .linalg import *  # noqa: E402,F401,F403
+from . import image  # noqa: E402,F401
