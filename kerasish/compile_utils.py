@@ -197,7 +197,7 @@ class CompileMetrics:
 def _log_value(result):
     """A float for a scalar result; an array result (F1Score per class) stays an array (Keras)."""
     value = np.asarray(result)
-    return float(value) if value.size == 1 else value
+    return float(value) if value.ndim == 0 else value
 
 
 def logs_from(metrics):

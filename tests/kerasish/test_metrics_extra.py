@@ -329,6 +329,12 @@ def test_per_class_result_stays_an_array_in_the_logs():
     history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert history.history["f1"][0].shape == (3,)
     assert model.evaluate(x, y, verbose=0, return_dict=True)["f1"].shape == (3,)
+    # One output column: still an array of one score, not a float (Keras keeps the shape).
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=[metrics.F1Score(name="f1", threshold=0.5)])
+    history = model.fit(x, y[:, :1], epochs=1, batch_size=8, verbose=0)
+    assert history.history["f1"][0].shape == (1,)
 
 
 class PrecisionRecallPair(metrics.Metric):
