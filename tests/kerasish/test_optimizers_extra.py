@@ -327,3 +327,16 @@ def test_multi_optimizer_config_and_fit():
     model.compile(selector, "mse")
     model.fit(x, x.sum(axis=1, keepdims=True), epochs=1, verbose=0)
     assert int(chosen["second"].iterations.numpy()) == 1
+
+
+def test_loss_scale_factor_scales_the_loss_and_unscales_the_gradients():
+    x = np.random.default_rng(2).normal(size=(16, 3)).astype("float32")
+    results = []
+    for factor in (None, 128.0):
+        kerasish.utils.set_random_seed(0)
+        model = _two_layer_model()
+        model.compile(optimizers.SGD(0.1, loss_scale_factor=factor), "mse")
+        model.fit(x, x[:, :1], epochs=2, batch_size=8, verbose=0)
+        results.append(model.get_weights())
+    for scaled, plain in zip(results[1], results[0]):
+        np.testing.assert_allclose(scaled, plain, rtol=1e-5, atol=1e-6)
