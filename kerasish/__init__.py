@@ -8,6 +8,7 @@ from . import (activations, backend, callbacks, config, datasets, distribution, 
                layers, losses, metrics, models, optimizers, preprocessing, random, regularizers,
                summary, tree, utils, wrappers)
 from . import constraints, dtype_policies, mixed_precision
+from . import distillation, legacy, saving
 from .initializers import Initializer
 from .layers import Input, InputLayer, InputSpec, Layer
 from .losses import Loss

@@ -69,6 +69,8 @@ def _layer_module(obj):
         return "keras", None
     if getattr(layers_module, cls.__name__, None) is cls:
         return "keras.layers", None
+    if _is_distillation_class(cls):
+        return "keras.distillation", None
     module = cls.__module__
     return (None if module == "__main__" else module), object_registration.get_registered_name(cls)
 
@@ -84,6 +86,8 @@ def _build_config(layer):
         return {"input_shape": layer._functional.inputs[0].shape} if built else None
     if isinstance(layer, InputLayer) or not layer.built or layer._build_shapes is None:
         return None
+    if isinstance(layer._build_shapes, dict):  # build(query_shape, value_shape) (attention)
+        return {"shapes_dict": layer._build_shapes}
     return {"input_shape": layer._build_shapes}
 
 
@@ -109,6 +113,12 @@ def _serialize_function(fn):
     # metrics included (KERAS_FILES.md, Lambda layers); a registered one is "package>name".
     return {"module": "builtins", "class_name": "function",
             "config": object_registration.get_registered_name(fn), "registered_name": "function"}
+
+
+def _is_distillation_class(cls):
+    from .. import distillation
+
+    return getattr(distillation, cls.__name__, None) is cls
 
 
 def _builtin_families():
@@ -147,6 +157,9 @@ def custom_object_config(obj):
     if not isinstance(config, dict):
         raise TypeError(f"The `get_config()` method of {obj} should return a dict. It "
                         f"returned: {config}")
+    if _is_distillation_class(cls):
+        return {"module": "keras.distillation", "class_name": cls.__name__,
+                "config": serialize_keras_object(config), "registered_name": None}
     module = cls.__module__
     return {"module": None if module == "__main__" else module, "class_name": cls.__name__,
             "config": serialize_keras_object(config),
@@ -217,13 +230,14 @@ def serialize_layer(layer):
 # -- deserialization: finding classes and functions -------------------------------------------
 
 def _find_layer_class(name):
-    """A kerasish layer or model class by Keras class name, or None."""
+    """A kerasish layer or model class (or distillation loss) by Keras class name, or None."""
+    from .. import distillation
     from .. import layers as layers_module
     from .. import models as models_module
 
-    for module in (layers_module, models_module):
+    for module in (layers_module, models_module, distillation):
         cls = getattr(module, name, None)
-        if isinstance(cls, type) and issubclass(cls, Layer):
+        if isinstance(cls, type) and (issubclass(cls, Layer) or module is distillation):
             return cls
     return None
 
