@@ -15,6 +15,7 @@ KerasTensor(s). The graph walk later calls the op again on the real tensors.
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
@@ -63,6 +64,7 @@ class OpLayer(Layer):
         kwargs.setdefault("name", utils.unique_name(fn.__name__))
         super().__init__(**kwargs)
         self.fn, self.spec, self.template = fn, spec, template
+        self.params = {}
         self.built = True
 
     def call(self, inputs):
@@ -78,6 +80,52 @@ class OpLayer(Layer):
 
     def get_config(self):
         return {**super().get_config(), "function": self.fn.__name__}
+
+    # -- saving, as Keras 3 writes an op of a functional model --------------------------------
+    def _keras_op_config(self):
+        """This layer's entry among a functional config's layers: Keras's op class
+        (``keras.src.ops.numpy``, ``Sin``) with only the name in its config."""
+        family = self.fn.__module__.rsplit(".", 1)[-1].lstrip("_").split("_")[0]
+        class_name = "".join(part.title() for part in self.fn.__name__.split("_"))
+        return {"module": f"keras.src.ops.{family}", "class_name": class_name,
+                "config": {"name": self.name}, "registered_name": class_name}
+
+    def _keras_call_arguments(self, node):
+        """A node's arguments as the op took them: constants in place, as Keras records."""
+        args, kwargs = _fill(self.template, list(node.input_tensors))
+        return list(args), kwargs
+
+    def replay_call(self, *args, **kwargs):
+        """Records the op's node again from a saved config's arguments (Keras's op parameters,
+        such as ``axis``, come from the config)."""
+        self.template, tensors = _template(args, {**self.params, **kwargs})
+        return self(tensors)
+
+
+def _snake_case(class_name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+def op_layer_from_config(data):
+    """The ``OpLayer`` of a functional config's op entry (module ``keras.src.ops.*``).
+
+    The op is looked up by name in ``kerasish.ops`` only, never imported from the file.
+    """
+    from .. import ops
+
+    config = dict(data.get("config") or {})
+    name = _snake_case(data["class_name"])
+    op = getattr(ops, name, None)
+    if not callable(getattr(op, "spec", None)):
+        raise ValueError(f"Unknown Keras op '{data['class_name']}' in a model config: "
+                         f"kerasish.ops has no `{name}`. Received: class_name="
+                         f"{data['class_name']!r}")
+    layer = OpLayer(getattr(op, "__wrapped__", op), op.spec, None,
+                    name=config.pop("name", None) or data.get("name"))
+    for key in ("trainable", "dtype", "function"):
+        config.pop(key, None)
+    layer.params = config
+    return layer
 
 
 def keras_op(spec):

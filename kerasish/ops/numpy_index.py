@@ -74,14 +74,22 @@ def _getitem_shape(shape, key):
     return tuple(out)
 
 
+def _key(key):
+    """A list holding slices, None or Ellipsis is a tuple key (a saved config's JSON list)."""
+    if isinstance(key, list) and any(k is None or k is Ellipsis or isinstance(k, slice)
+                                     for k in key):
+        return tuple(key)
+    return key
+
+
 def _get_item_spec(x, key):
-    return _kt(_getitem_shape(_shape(x), key), x)
+    return _kt(_getitem_shape(_shape(x), _key(key)), x)
 
 
 @keras_op(spec=_get_item_spec)
 def get_item(x, key):
     """``x[key]``: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    return E.getitem(_t(x), key)
+    return E.getitem(_t(x), _key(key))
 
 
 def _take_spec(x, indices, axis=None):

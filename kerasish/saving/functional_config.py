@@ -52,8 +52,10 @@ def _serialize_node(node, own_nodes):
             "shape": x.shape, "dtype": x.dtype,
             "keras_history": [layer.name, index - foreign, tensor_index]}}
 
-    args = utils.map_structure(tensor, list(node.args))
-    kwargs = utils.map_structure(tensor, dict(node.kwargs))
+    args, kwargs = list(node.args), dict(node.kwargs)
+    if hasattr(node.layer, "_keras_call_arguments"):  # an op (kerasish.ops): Keras's form
+        args, kwargs = node.layer._keras_call_arguments(node)
+    args, kwargs = utils.map_structure(tensor, args), utils.map_structure(tensor, kwargs)
     mask = _recorded_mask(node)
     if mask is not False:
         kwargs["mask"] = mask
@@ -76,7 +78,8 @@ def functional_get_config(model):
                 kept += 1
     layer_configs = []
     for layer in model.layers:
-        entry = serialize_keras_object(layer)
+        entry = (layer._keras_op_config() if hasattr(layer, "_keras_op_config")
+                 else serialize_keras_object(layer))
         entry["name"] = layer.name
         entry["inbound_nodes"] = [_serialize_node(node, own_nodes) for node in layer._inbound_nodes
                                   if node in own_nodes and node.input_tensors]
@@ -98,8 +101,7 @@ class _NotReady(Exception):
 
 
 def _is_mask_op(layer_data):
-    module = str(layer_data.get("module") or "")
-    return module.startswith("keras.src.ops") or layer_data["class_name"] in _MASK_OPS
+    return layer_data["class_name"] in _MASK_OPS
 
 
 def _is_reference(value):
@@ -178,7 +180,7 @@ def _replay(graph, layer_datas, pending):
                     args, kwargs = graph.call_arguments(layer, queue[0])
                 except _NotReady:
                     break
-                layer(*args, **kwargs)
+                getattr(layer, "replay_call", layer)(*args, **kwargs)
                 queue.pop(0)
                 progressed = True
         if not progressed:
@@ -211,7 +213,12 @@ def functional_from_config(cls, config, custom_objects=None):
             if _is_mask_op(data):
                 graph.mask_ops.add(name)
                 continue
-            layer = deserialize_keras_object(data)
+            if str(data.get("module") or "").startswith("keras.src.ops"):
+                from ..ops._symbolic import op_layer_from_config
+
+                layer = op_layer_from_config(data)  # NOTE: resolved in kerasish.ops only
+            else:
+                layer = deserialize_keras_object(data)
             graph.layers[name] = layer
             pending[name] = list(data.get("inbound_nodes") or [])
             inner_layers = (data.get("config") or {}).get("layers") or [{}]
