@@ -11,7 +11,7 @@ from ._symbolic import keras_op
 
 
 def _out_length(n, k, s, padding, d=1):
-    if n is None:
+    if n is None or (k is None and padding != "same"):
         return None
     if padding == "same":
         return -(-n // s)
@@ -66,7 +66,8 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
 
 def _separable_spec(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
                     data_format=None, dilation_rate=1):
-    return _conv_spec(inputs, pointwise_kernel, strides, padding, data_format, dilation_rate)
+    kernel = spec(shape_of(depthwise_kernel)[:-2] + shape_of(pointwise_kernel)[-2:])
+    return _conv_spec(inputs, kernel, strides, padding, data_format, dilation_rate)
 
 
 @keras_op(spec=_separable_spec)
@@ -82,7 +83,7 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
 
 def _transpose_out(n, k, s, padding, output_padding, d):
     """Keras's transposed-conv output length along one axis."""
-    if n is None:
+    if n is None or k is None:
         return None
     span = (k - 1) * d + 1
     if padding == "valid":
@@ -182,11 +183,11 @@ def _d2s_spec(x, block_size, data_format="channels_last", inverse=False):
     shape = list(shape_of(x))
     sp, ch = (slice(2, 4), 1) if data_format == "channels_first" else (slice(1, 3), 3)
 
-    def scale(d, up):
-        return None if d is None else (d * block_size if up else d // block_size)
+    def scale(d, up, factor):
+        return None if d is None else (d * factor if up else d // factor)
 
-    shape[sp] = [scale(d, not inverse) for d in shape[sp]]
-    shape[ch] = scale(shape[ch], inverse)
+    shape[sp] = [scale(d, not inverse, block_size) for d in shape[sp]]
+    shape[ch] = scale(shape[ch], inverse, block_size ** 2)
     return spec(shape, x.dtype)
 
 

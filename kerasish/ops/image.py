@@ -271,13 +271,15 @@ def _resolve(a, b, target, size, what):
 
 
 def _crop_pad_spec(kind):
-    def spec_fn(images, top=None, left=None, bottom=None, right=None, target_height=None,
-                target_width=None, data_format=None):
+    def spec_fn(images, *args, **kwargs):
+        names = [f"top_{kind}", f"left_{kind}", f"bottom_{kind}", f"right_{kind}",
+                 "target_height", "target_width", "data_format"]
+        given = dict(zip(names, args), **kwargs)
+        top, left, bottom, right, th, tw, fmt = (given.get(n) for n in names)
         shape = list(shape_of(images))
-        i = -3 if _fmt(data_format) == "channels_last" else -2
+        i = -3 if _fmt(fmt) == "channels_last" else -2
         sign = 1 if kind == "padding" else -1
-        for j, (a, b, t) in enumerate(((top, bottom, target_height),
-                                       (left, right, target_width))):
+        for j, (a, b, t) in enumerate(((top, bottom, th), (left, right, tw))):
             if t is None and shape[i + j] is not None:
                 t = shape[i + j] + sign * (a + b)
             shape[i + j] = t
@@ -338,6 +340,8 @@ def _patches_spec(nd):
     def spec_fn(images, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
         from ._nn_conv import _conv_spec
 
+        if nd == 2 and not isinstance(size, int) and len(size) == 3:
+            return _patches_spec(3)(images, size, strides, dilation_rate, padding, data_format)
         shape = shape_of(images)
         size = tuple_of(size, nd, "size")
         fmt = _fmt(data_format)

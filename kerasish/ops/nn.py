@@ -218,10 +218,17 @@ def moments(x, axes, keepdims=False, synchronized=False):
 @keras_op(spec=unary_spec)
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """`(x - mean) / sqrt(variance + epsilon) * scale + offset`, parameters along `axis`."""
-    return E.batch_normalization(float_tensor(x), tensor(mean), tensor(variance), axis,
-                                 offset=None if offset is None else tensor(offset),
-                                 scale=None if scale is None else tensor(scale),
-                                 epsilon=epsilon)
+    x = float_tensor(x)
+    n = x.shape[axis]
+
+    def param(v):  # NOTE: scalars broadcast along `axis`, as in Keras
+        if v is None:
+            return None
+        v = tensor(v)
+        return E.broadcast_to(E.reshape(v, (1,)), (n,)) if v.size == 1 and n != 1 else v
+
+    return E.batch_normalization(x, param(mean), param(variance), axis, offset=param(offset),
+                                 scale=param(scale), epsilon=epsilon)
 
 
 @keras_op(spec=unary_spec)
