@@ -11,8 +11,6 @@ path; see :mod:`kerasish.config` for why it is not ``"numpy"``.
 """
 from __future__ import annotations
 
-import gc
-
 from . import utils
 from .config import (backend, epsilon, floatx, image_data_format, set_epsilon, set_floatx,
                      set_image_data_format)
@@ -26,9 +24,7 @@ def clear_session(free_memory=True) -> None:
     Args:
         free_memory: Whether to run Python's garbage collector afterwards.
     """
-    utils.clear_session()
-    if free_memory:
-        gc.collect()
+    utils.clear_session(free_memory)
 
 
 def get_uid(prefix="") -> int:

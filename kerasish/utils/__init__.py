@@ -86,9 +86,14 @@ def next_uid(prefix: str = "") -> int:
     return _NAME_COUNTS[prefix]
 
 
-def clear_session() -> None:
-    """Resets the name counters (Keras's ``keras.backend.clear_session``)."""
+def clear_session(free_memory=True) -> None:
+    """Resets the automatic layer-name counters (Keras's ``keras.utils.clear_session``): the
+    next ``Dense`` is named ``dense`` again. ``free_memory`` also runs the garbage collector."""
     _NAME_COUNTS.clear()
+    if free_memory:
+        import gc
+
+        gc.collect()
 
 
 def is_nested(x) -> bool:
