@@ -42,11 +42,11 @@ def _call(name, kwargs):
 
 @pytest.mark.parametrize("name,kwargs,expected", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_forward_and_gradient(name, kwargs, expected):
-    y = _call(name, kwargs)(Tensor(X.astype("float32")))
+def test_forward_and_gradient(xp, name, kwargs, expected):
+    y = _call(name, kwargs)(Tensor(xp.asarray(X, dtype="float32")))
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.numpy(), expected(X), rtol=1e-5, atol=1e-6)
-    check_grad(_call(name, kwargs), X)
+    check_grad(_call(name, kwargs), xp.asarray(X))
 
 
 def _sparsemax_reference(z):
@@ -70,8 +70,8 @@ def test_sparsemax_projects_onto_the_simplex():
     np.testing.assert_allclose(y0, y.T, atol=1e-6)
 
 
-def test_sparsemax_gradient():
-    x = np.array([[0.5, 1.2, -0.3, 2.0, 1.0], [0.3, 0.1, 0.2, -0.4, 0.25]])
+def test_sparsemax_gradient(xp):
+    x = xp.asarray([[0.5, 1.2, -0.3, 2.0, 1.0], [0.3, 0.1, 0.2, -0.4, 0.25]])
     check_grad(activations.sparsemax, x)
     check_grad(lambda t: activations.sparsemax(t, axis=0), x.T.copy())
 

@@ -340,3 +340,23 @@ def test_loss_scale_factor_scales_the_loss_and_unscales_the_gradients():
         results.append(model.get_weights())
     for scaled, plain in zip(results[1], results[0]):
         np.testing.assert_allclose(scaled, plain, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.Lion(0.01), lambda: optimizers.Lamb(0.01),
+    lambda: optimizers.Ftrl(0.1, l1_regularization_strength=0.01), lambda: optimizers.Adafactor(),
+    lambda: optimizers.ScheduleFreeAdamW(0.01), lambda: optimizers.Muon(0.02),
+    lambda: optimizers.LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=4.0),
+], ids=["lion", "lamb", "ftrl", "adafactor", "sf_adamw", "muon", "loss_scale"])
+def test_updates_on_the_array_module(xp, make):
+    """Each update runs on the weight's own array module and matches NumPy's."""
+    results = []
+    for module in (np, xp):
+        w = Variable(W_MAT, name="kernel", path="dense/kernel")
+        w.data = module.asarray(w.data)
+        opt = make()
+        for g in GRADS_MAT:
+            opt.apply([module.asarray(g, dtype="float32")], [w])
+        assert type(w.data) is type(module.asarray(W_MAT))
+        results.append(w.numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-6)
