@@ -107,7 +107,8 @@ class StatelessScope:
 
     Args:
         state_mapping: A list of ``(variable, value)`` pairs.
-        collect_losses: Whether losses added inside the scope are collected in ``losses``.
+        collect_losses: Kept for Keras's signature: losses a layer adds inside the scope stay
+            on the layer (``layer.losses``); ``add_loss`` on the scope collects in ``losses``.
         initialize_variables: Kept for Keras's signature (kerasish variables have values as
             soon as they are created).
 
