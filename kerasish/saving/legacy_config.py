@@ -124,13 +124,24 @@ def _tensors(value):
     return []
 
 
-def _keras2_node(node):
+def _call_arg_names(class_name):
+    """The names of a built-in layer's ``call`` arguments (tf-keras writes every argument after
+    the first as a keyword: MultiHeadAttention's ``value``)."""
+    import inspect
+
+    from .. import layers
+
+    cls = getattr(layers, class_name, None)
+    return list(inspect.signature(cls.call).parameters)[1:] if inspect.isclass(cls) else []
+
+
+def _keras2_node(node, arg_names=()):
     """One inbound node in tf-keras's form: ``[[layer, node, tensor, kwargs], ...]`` for the
     tensors of the first call argument."""
     if not isinstance(node, dict):
         return node
     args = node.get("args") or []
-    kwargs = _keras2_kwargs(node.get("kwargs") or {})
+    kwargs = _keras2_kwargs({**dict(zip(arg_names[1:], args[1:])), **(node.get("kwargs") or {})})
     return [list(t["config"]["keras_history"]) + [kwargs]
             for t in _tensors(args[0] if args else [])]
 
@@ -159,7 +170,8 @@ def _keras2_entry(entry, functional):
                                               entry.get("build_config"))}
     if functional:
         out["name"] = entry.get("name", entry["config"].get("name"))
-        out["inbound_nodes"] = [_keras2_node(n) for n in entry.get("inbound_nodes", [])]
+        names = _call_arg_names(class_name)
+        out["inbound_nodes"] = [_keras2_node(n, names) for n in entry.get("inbound_nodes", [])]
     return out
 
 

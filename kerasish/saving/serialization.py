@@ -57,9 +57,18 @@ def _unsafe_enabled():
 
 # -- serialization ----------------------------------------------------------------------------
 
+def _exported_name(cls):
+    """The name ``keras.layers`` gives a class: its own, or the one it is exported under
+    (GroupedQueryAttention is ``keras.layers.GroupQueryAttention``); None if not exported."""
+    from .. import layers as layers_module
+
+    if getattr(layers_module, cls.__name__, None) is cls:
+        return cls.__name__
+    return next((name for name, obj in vars(layers_module).items() if obj is cls), None)
+
+
 def _layer_module(obj):
     """(module, registered_name) Keras writes for a layer or model."""
-    from .. import layers as layers_module
     from ..models import Functional, Sequential
 
     cls = type(obj)
@@ -67,7 +76,7 @@ def _layer_module(obj):
         return "keras.src.models.functional", "Functional"
     if cls is Sequential:
         return "keras", None
-    if getattr(layers_module, cls.__name__, None) is cls:
+    if _exported_name(cls) is not None:
         return "keras.layers", None
     if _is_distillation_class(cls):
         return "keras.distillation", None
@@ -96,7 +105,8 @@ def _serialize_layer_object(layer):
     config = serialize_keras_object(layer.get_config())
     if lambda_config.is_lambda(type(layer)):
         config = lambda_config.keras_lambda_config(layer, config)
-    out = {"module": module, "class_name": type(layer).__name__, "config": config,
+    out = {"module": module, "class_name": _exported_name(type(layer)) or type(layer).__name__,
+           "config": config,
            "registered_name": registered_name}
     build_config = _build_config(layer)
     if build_config is not None:

@@ -270,3 +270,34 @@ def test_attention_causal_scores_and_errors():
         Attention(score_mode="add")
     assert "score_mode" not in AdditiveAttention().get_config()
     assert Attention(dropout=0.1, seed=2).get_config()["seed"] == 2
+
+
+@pytest.mark.parametrize("filename", ["model.keras", "model.weights.h5", "model.h5"])
+def test_attention_models_round_trip_through_files(tmp_path, filename):
+    q_in, v_in = keras.Input((4, 6)), keras.Input((5, 6))
+    x = MultiHeadAttention(2, 3, name="mha")(q_in, v_in)
+    x = GroupQueryAttention(2, 4, 2, name="gqa")(x, v_in, use_causal_mask=True)
+    x = Attention()([x, v_in])
+    model = keras.Model([q_in, v_in], x)
+    data = [_x(2, 4, 6), _x(2, 5, 6, seed=1)]
+    expected = model.predict(data, verbose=0)
+    path = str(tmp_path / filename)
+    if filename.endswith(".weights.h5"):
+        model.save_weights(path)
+        for w in model.weights:
+            w.assign(np.zeros(w.shape, "float32"))
+        model.load_weights(path)
+        loaded = model
+    else:
+        model.save(path)
+        loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(data, verbose=0), expected, rtol=1e-6, atol=1e-6)
+    if filename.endswith(".keras"):
+        import json
+        import zipfile
+
+        config = json.loads(zipfile.ZipFile(path).read("config.json"))
+        mha = [entry for entry in config["config"]["layers"] if entry["name"] == "mha"][0]
+        # Keras's build config for build(query_shape, value_shape)
+        assert mha["build_config"] == {"shapes_dict": {"query_shape": [None, 4, 6],
+                                                       "value_shape": [None, 5, 6]}}
