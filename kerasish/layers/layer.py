@@ -112,7 +112,8 @@ class Layer:
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
                  activity_regularizer=None, **kwargs):
-        for key in ("input_dim", "batch_size", "batch_input_shape", "autocast"):
+        autocast = kwargs.pop("autocast", True)
+        for key in ("input_dim", "batch_size", "batch_input_shape"):
             kwargs.pop(key, None)
         if kwargs:
             raise ValueError(
@@ -122,6 +123,7 @@ class Layer:
         self.name = name or utils.unique_name(utils.to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.dtype_policy = dtype
+        self.autocast = autocast
         self.built = False
         self._trainable_variables = []
         self._non_trainable_variables = []
@@ -225,11 +227,7 @@ class Layer:
 
     def _to_tensor(self, x):
         if isinstance(x, Tensor):
-            if x.dtype.kind == "f" and x.dtype != self.compute_dtype and (
-                    self._mixed() or "float16" in (x.dtype, self.compute_dtype)):
-                # Keras's autocast of inputs (kept to mixed precision's boundaries here)
-                return engine.ops.cast(x, self.compute_dtype)
-            return x
+            return engine.ops.cast(x, self.compute_dtype) if self._casts_input(x) else x
         if x is None or isinstance(x, (str, bool)):
             return x
         array = backend.to_device(x, config.device())
@@ -266,8 +264,23 @@ class Layer:
     def variable_dtype(self):
         return self._dtype_policy.variable_dtype
 
+    @property
+    def input_dtype(self):
+        """The dtype float inputs are converted to (the compute dtype)."""
+        return self._dtype_policy.compute_dtype
+
     def _mixed(self):
-        return self._dtype_policy.compute_dtype != self._dtype_policy.variable_dtype
+        """Whether calls autocast: a mixed policy, unless built with ``autocast=False``."""
+        return getattr(self, "autocast", True) and \
+            self._dtype_policy.compute_dtype != self._dtype_policy.variable_dtype
+
+    def _casts_input(self, x):
+        """Keras's autocast of a float input Tensor, kept to mixed precision's boundaries (a
+        float64 Tensor still passes through a float32 layer unchanged)."""
+        if not getattr(self, "autocast", True) or x.dtype.kind != "f" or \
+                x.dtype == self.compute_dtype:
+            return False
+        return self._mixed() or "float16" in (x.dtype, self.compute_dtype)
 
     @contextlib.contextmanager
     def _autocast_variables(self):

@@ -145,3 +145,11 @@ def test_an_overflowing_scaled_backward_is_skipped_quietly(mixed):
     np.testing.assert_array_equal(model.get_weights()[0], np.ones((2, 1)))
     assert float(model.optimizer.dynamic_scale.numpy()) == 2.0 ** 14
     assert int(model.optimizer.iterations.numpy()) == 0
+
+
+def test_autocast_false_keeps_float32_weights_in_the_call(mixed):
+    dense = layers.Dense(2, autocast=False)
+    assert dense.input_dtype == "float16"
+    y = dense(np.ones((1, 3), "float32"))
+    assert y.dtype == np.float32  # the float16 input meets float32 weights, not cast
+    assert layers.Dense(2).input_dtype == "float16"
