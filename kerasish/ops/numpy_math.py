@@ -304,8 +304,9 @@ def clip(x, x_min, x_max):
 
 def _where_spec(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
-        raise NotImplementedError("where(condition) on a symbolic tensor: its length is only "
-                                  "known from the values. Use `nonzero` on real tensors.")
+        from .numpy_index import nonzero
+
+        return nonzero.spec(condition)
     return rule_spec(lambda c, a, b: same(a, b))(condition, x1, x2)
 
 

@@ -1,8 +1,9 @@
 """``keras.ops.numpy``'s products: dot, matmul, einsum, tensordot, inner, outer, kron, cross,
-vdot, correlate, and slogdet. All but ``slogdet`` are differentiable (engine matmul/einsum)."""
+vdot, correlate and slogdet, differentiable through engine ops."""
 from __future__ import annotations
 
 import math
+import string
 
 from engine import ops as E
 from engine.ops._utils import normalize_axis
@@ -90,11 +91,40 @@ def _einsum_spec(subscripts, *operands, **kwargs):
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``."""
     ts = tensors(*operands, dtype=same(*(dtype_of(x) for x in operands)))
-    if "..." in subscripts or any(len(set(t)) != len(t) for t in
-                                  subscripts.split("->")[0].replace(" ", "").split(",")):
-        # NOTE: forms engine.einsum does not parse (ellipsis, diagonals) run on the arrays.
+    explicit = _without_ellipsis(subscripts, [t.shape for t in ts])
+    if explicit is None:
+        # NOTE: what engine.einsum does not take (labels repeated within one operand: diagonals,
+        # traces; ellipses that broadcast) runs on the arrays, without gradient.
         return wrap(xp_of(*ts).einsum(subscripts, *[t.data for t in ts]))
-    return E.einsum(subscripts, *ts)
+    return E.einsum(explicit, *ts)
+
+
+def _without_ellipsis(subscripts, shapes):
+    """``subscripts`` with each ``...`` spelled out in unused letters (None where engine.einsum
+    cannot take the expression)."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    terms = inputs.split(",")
+    if any(len(set(t.replace("...", ""))) != len(t.replace("...", "")) for t in terms):
+        return None
+    if "..." not in inputs:
+        return subscripts
+    free = [c for c in string.ascii_letters if c not in subscripts]
+    spans = [len(s) - len(t) + 3 for t, s in zip(terms, shapes) if "..." in t]
+    n = max(spans)
+    letters = "".join(free[:n])
+    batch = {}
+    for i, (t, s) in enumerate(zip(terms, shapes)):
+        if "..." in t:
+            k = len(s) - len(t) + 3
+            terms[i] = t.replace("...", letters[n - k:])
+            for c, d in zip(letters[n - k:], s[t.index("..."):t.index("...") + k]):
+                if batch.setdefault(c, d) != d:
+                    return None  # broadcasting ellipsis axes
+    if not arrow:
+        plain = "".join(terms)
+        output = "..." + "".join(sorted(c for c in set(plain) if plain.count(c) == 1
+                                        and c not in letters))
+    return ",".join(terms) + "->" + output.replace("...", letters)
 
 
 def _tensordot_axes(n1, axes):
@@ -257,10 +287,10 @@ def correlate(x1, x2, mode="valid"):
 @keras_op(spec=lambda x: (_kt(_shape(x)[:-2], x, rule=floating),
                           _kt(_shape(x)[:-2], x, rule=floating)))
 def slogdet(x):
-    """``(sign, log|det x|)`` of square matrices (the last two axes). No gradient here."""
+    """``(sign, log|det x|)`` of square matrices (the last two axes); ``log|det|`` is
+    differentiable (its gradient is the inverse transposed)."""
     (t,) = tensors(x, dtype=floating(dtype_of(x)))
-    sign, logdet = xp_of(t).linalg.slogdet(t.data)
-    return wrap(sign.astype(t.dtype)), wrap(logdet.astype(t.dtype))
+    return E.slogdet(t)
 
 
 __all__ = ["matmul", "dot", "einsum", "tensordot", "inner", "outer", "kron", "cross", "vdot",

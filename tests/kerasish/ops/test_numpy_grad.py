@@ -80,11 +80,13 @@ OTHER = {
     "nanpercentile": (lambda x: knp.nanpercentile(x, 60.0, axis=1), [DISTINCT]),
     "average-weights": (lambda x, w: knp.average(x, axis=1, weights=w), [A, P[0]]),
     "einsum": (lambda x, y: knp.einsum("ij,kj->ik", x, y), [A, B]),
+    "einsum-ellipsis": (lambda x, y: knp.einsum("...ij,...jk", x, y), [SQ, SQ]),
     "linspace": (lambda a, b: knp.linspace(a, b, 5, axis=1), [ROW, ROW + 2]),
     "logspace": (lambda a, b: knp.logspace(a, b, 4), [ROW, ROW + 1]),
     "geomspace": (lambda a, b: knp.geomspace(a, b, 4), [P[0], P[1] * 3]),
     "vander": (lambda x: knp.vander(x, 4), [ROW]),
     "select-default": (lambda x: knp.select([x > 0], [x], x * 2), [A]),
+    "slogdet": (lambda x: knp.slogdet(x)[1], [SQ + 3 * np.eye(3)]),
 }
 
 

@@ -120,6 +120,8 @@ def test_value_dependent_results_have_unknown_length():
     x = Input((3,), dtype="int32")
     rows, cols = knp.nonzero(x)
     assert rows.shape == (None,) and cols.dtype == "int32"
+    rows, cols = knp.where(x)
+    assert rows.shape == (None,) and cols.dtype == "int32"
 
 
 def test_ops_on_keras_tensors_build_a_model_that_runs_them():
