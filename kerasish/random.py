@@ -248,9 +248,12 @@ def _host_or_device(rng, device, method, *args, size):
 
 
 def _param(value, device):
+    """A distribution parameter: a Python float for a scalar (what CuPy's generators take), an
+    array on ``device`` otherwise."""
     value = value.data if isinstance(value, Tensor) else value
-    return backend.to_device(np.asarray(value, dtype=np.float64), device) \
-        if not hasattr(value, "shape") or backend.device_of(value) != device else value
+    if np.ndim(value) == 0:
+        return float(value)
+    return backend.to_device(np.asarray(backend.to_numpy(value), dtype=np.float64), device)
 
 
 def gamma(shape, alpha, dtype=None, seed=None):
@@ -274,7 +277,8 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """
     dtype = _float_dtype(dtype, "binomial")
     rng, device = _rng(seed)
-    counts = _param(counts, device).astype(np.int64)
+    counts = _param(counts, device)
+    counts = int(counts) if isinstance(counts, float) else counts.astype(np.int64)
     x = _host_or_device(rng, device, "binomial", counts, _param(probabilities, device),
                         size=_shape(shape))
     return _tensor(x, dtype)
