@@ -194,6 +194,9 @@ class Identity(Initializer):
         self.gain = gain
 
     def __call__(self, shape, dtype="float32"):
+        if len(shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
+                             f"Received: shape={tuple(shape)} of rank {len(shape)}.")
         return (self.gain * np.eye(*shape)).astype(dtype)
 
     def get_config(self):

@@ -106,3 +106,10 @@ def test_orthogonal_regularizer_gradient_and_errors():
         regularizers.OrthogonalRegularizer(mode="diagonal")
     with pytest.raises(ValueError, match="non-negative"):
         regularizers.OrthogonalRegularizer(-1.0)
+
+
+def test_identity_is_for_matrices():
+    np.testing.assert_array_equal(initializers.IdentityInitializer(2.0)((2, 3)),
+                                  2 * np.eye(2, 3))
+    with pytest.raises(ValueError, match="only be used for 2D matrices"):
+        initializers.identity()((2, 2, 2))
