@@ -264,6 +264,10 @@ class Trainer:
             callback_list.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        if self.optimizer is not None and getattr(self.optimizer, "built", False) and \
+                epochs > start_epoch:
+            # With use_ema, the weights become their moving averages (Keras, end of fit).
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(epoch_logs)
         return self.history
 
