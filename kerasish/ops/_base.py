@@ -11,11 +11,12 @@ from ..symbolic import KerasTensor
 
 
 def tensor(x, dtype=None):
-    """An engine Tensor of ``x`` (Tensors pass through; lists and numbers get floatx)."""
+    """An engine Tensor of `x` (Tensors pass through; lists and numbers get floatx or int32).
+
+    Host values go to ``config.device()``, where new tensors live (K5).
+    """
     if isinstance(x, Tensor):
         return x if dtype is None or x.dtype == np.dtype(dtype) else E.cast(x, dtype)
-    if hasattr(x, "value") and isinstance(getattr(x, "value"), Tensor):  # a Variable
-        return tensor(x.value, dtype)
     if not hasattr(x, "dtype"):
         arr = np.asarray(x)
         if dtype is None and arr.dtype.kind == "f":
@@ -24,15 +25,13 @@ def tensor(x, dtype=None):
             dtype = "int32"
         x = arr
     t = Tensor(x if dtype is None else x.astype(dtype, copy=False))
-    if config.device() != t.device and not hasattr(x, "device"):
+    if t.device == "cpu" and config.device() != "cpu":
         t = t.to(config.device())
     return t
 
 
 def array(x):
     """The raw xp array behind ``x`` (no graph)."""
-    if hasattr(x, "value") and isinstance(getattr(x, "value"), Tensor):
-        x = x.value
     return x.data if isinstance(x, Tensor) else (x if hasattr(x, "dtype") else np.asarray(x))
 
 

@@ -26,10 +26,6 @@ def _mT(x):
     return E.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
-def _slogdet(x):
-    return E.slogdet(x)
-
-
 @keras_op(spec=unary_spec)
 def cholesky(x, upper=False):
     """The Cholesky factor of symmetric positive-definite `x`: lower `L` with `x = L L^T`

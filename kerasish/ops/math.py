@@ -144,11 +144,8 @@ def erfinv(x):
 
 @keras_op(spec=lambda x: spec(shape_of(x)[:-2], x.dtype))
 def logdet(x):
-    """`log(det(x))` of (batches of) matrices; nan where the determinant is negative."""
-    from .linalg import _slogdet
-
-    sign, logabs = _slogdet(float_tensor(x))
-    return E.where(Tensor(sign.data >= 0), logabs, const(np.nan, logabs))
+    """`log|det(x)|` of (batches of) matrices (meant for Hermitian positive-definite ones)."""
+    return E.slogdet(float_tensor(x))[1]
 
 
 def _cdist_spec(x, y):

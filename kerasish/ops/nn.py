@@ -412,7 +412,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         xp = xp_of(logits)
         keep = xp.ones(logits.shape, dtype=bool)
         if mask is not None:
-            keep = keep & array(mask).astype(bool)
+            keep = keep & xp.asarray(array(mask)).astype(bool)
         if is_causal:
             keep = keep & xp.tril(xp.ones(logits.shape[-2:], dtype=bool))
         logits = E.where(Tensor(keep), logits, const(-0.7 * 3.38953e38, logits))

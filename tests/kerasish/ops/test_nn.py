@@ -340,3 +340,26 @@ def test_errors():
 def test_integer_inputs_become_float():
     y = nn.relu(Tensor(np.array([-1, 2])))
     assert y.dtype == np.float32 and y.numpy().tolist() == [0.0, 2.0]
+
+
+def test_a_functional_model_of_nn_ops_trains_and_predicts_like_eager():
+    from kerasish import Input, Model, layers
+
+    inputs = Input((6, 4))
+    dense = layers.Dense(8)
+    h = nn.layer_normalization(dense(inputs))
+    h = nn.dot_product_attention(*(ops.reshape(h, (-1, 6, 2, 4)),) * 3, is_causal=True)
+    h = nn.rms_normalization(nn.celu(ops.reshape(h, (-1, 6, 8))))
+    head = layers.Dense(1)
+    outputs = head(nn.adaptive_average_pool(h, 2, data_format="channels_last"))
+    model = Model(inputs, outputs)
+    x = R.standard_normal((32, 6, 4)).astype(np.float32)
+    y = x[:, ::3, :1].astype(np.float32)
+    model.compile(optimizer="adam", loss="mse")
+    losses = model.fit(x, y, epochs=6, batch_size=8, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    e = nn.layer_normalization(dense(x))
+    e = nn.dot_product_attention(*(ops.reshape(e, (-1, 6, 2, 4)),) * 3, is_causal=True)
+    e = head(nn.adaptive_average_pool(nn.rms_normalization(nn.celu(ops.reshape(e, (-1, 6, 8)))),
+                                      2))
+    np.testing.assert_allclose(model.predict(x, verbose=0), e.numpy(), rtol=1e-5, atol=1e-6)
