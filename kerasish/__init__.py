@@ -6,7 +6,7 @@
 """
 from . import (activations, backend, callbacks, config, datasets, distribution, initializers,
                layers, losses, metrics, models, optimizers, preprocessing, random, regularizers,
-               summary, tree, utils, wrappers)
+               summary, tree, utils)
 from . import constraints, dtype_policies, mixed_precision
 from . import distillation, legacy, saving
 from .initializers import Initializer
@@ -30,6 +30,10 @@ def version() -> str:
 
 
 def __getattr__(name):
+    if name == "wrappers":  # NOTE: lazy: it imports scikit-learn (seconds)
+        import importlib
+
+        return importlib.import_module(".wrappers", __name__)
     if name in ("DTypePolicy", "FloatDTypePolicy"):
         try:
             from . import dtype_policies
