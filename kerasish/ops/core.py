@@ -103,7 +103,11 @@ def stop_gradient(variable):
 def _unstack_spec(x, num=None, axis=0):
     shape = list(shape_of(x))
     n = shape.pop(axis)
-    return [spec(shape, x.dtype) for _ in range(n if num is None else num)]
+    n = n if num is None else num
+    if n is None:
+        raise ValueError("unstack needs a known size on `axis` (or `num`). Received: "
+                         f"x.shape={tuple(shape_of(x))}, axis={axis}")
+    return [spec(shape, x.dtype) for _ in range(n)]
 
 
 @keras_op(spec=_unstack_spec)

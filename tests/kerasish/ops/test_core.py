@@ -291,3 +291,11 @@ def test_math_specs():
     assert values.shape == indices.shape == (None, 3) and indices.dtype == "int32"
     assert ops.cast(kt, "int8").dtype == "int8"
     assert ops.logsumexp(kt, axis=1).shape == (None,)
+
+
+def test_unstack_spec():
+    parts = ops.unstack(KerasTensor((None, 3)), axis=1)
+    assert [p.shape for p in parts] == [(None,)] * 3
+    assert [p.shape for p in ops.unstack(KerasTensor((None, 3)), num=2)] == [(3,)] * 2
+    with pytest.raises(ValueError, match="known size"):
+        ops.unstack(KerasTensor((None, 3)))
