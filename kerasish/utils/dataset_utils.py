@@ -280,8 +280,11 @@ def encode_labels(labels, label_mode, num_classes):
 class FileDataset(PyDataset):
     """Batches of files read by ``load`` (one sample per file), with their labels.
 
+    The first epoch reads the files in ``file_paths`` order; with ``shuffle_each_epoch``, each
+    later epoch reads them in a new order (as Keras's ``tf.data`` pipeline reshuffles).
+
     Attributes:
-        file_paths: The files, in the dataset's order.
+        file_paths: The files, in the dataset's (first epoch's) order.
         class_names: The class names (None without labels).
     """
 
@@ -295,6 +298,16 @@ class FileDataset(PyDataset):
             labels, label_mode, len(class_names or ()))
         self._load = load
         self._collate = collate
+        self._order = np.arange(len(self.file_paths))
+        self._rng = None
+
+    def shuffle_each_epoch(self, seed):
+        """Reads the files in a new order (drawn from ``seed``) after each epoch."""
+        self._rng = np.random.RandomState(seed)
+
+    def on_epoch_end(self):
+        if self._rng is not None:
+            self._order = self._rng.permutation(len(self.file_paths))
 
     def __len__(self):
         if self.batch_size is None:
@@ -306,10 +319,11 @@ class FileDataset(PyDataset):
             raise IndexError(f"Batch index out of range. Received: index={index}, "
                              f"len={len(self)}")
         if self.batch_size is None:
-            x = self._load(self.file_paths[index])
-            return x if self._labels is None else (x, self._labels[index])
-        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        x = self._collate([self._load(p) for p in self.file_paths[rows]])
+            rows = self._order[index]
+            x = self._load(self.file_paths[rows])
+        else:
+            rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+            x = self._collate([self._load(self.file_paths[i]) for i in rows])
         return x if self._labels is None else (x, self._labels[rows])
 
 
@@ -331,13 +345,19 @@ def build_from_directory(directory, labels, label_mode, class_names, formats, ba
     if not paths:
         raise ValueError(f"No {what} found in directory {directory}. Allowed formats: "
                          f"{formats}")
+
+    def make(paths, labels):
+        dataset = make_dataset(paths, labels, label_mode, class_names)
+        if shuffle:
+            dataset.shuffle_each_epoch(seed)
+        return dataset
+
     if subset == "both":
-        parts = [training_or_validation_split(paths, found_labels, validation_split, s)
-                 for s in ("training", "validation")]
-        return [make_dataset(p, lab, label_mode, class_names) for p, lab in parts]
+        return [make(*training_or_validation_split(paths, found_labels, validation_split, s))
+                for s in ("training", "validation")]
     paths, found_labels = training_or_validation_split(paths, found_labels, validation_split,
                                                        subset)
     if not paths:
         raise ValueError(f"No {what} found in directory {directory}. Allowed formats: "
                          f"{formats}")
-    return make_dataset(paths, found_labels, label_mode, class_names)
+    return make(paths, found_labels)

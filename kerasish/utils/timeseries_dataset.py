@@ -10,18 +10,27 @@ class TimeseriesDataset(PyDataset):
     """Batches of windows ``data[start + i * sampling_rate]`` (``i < sequence_length``), with
     ``targets[start]`` when targets are given.
 
+    With ``seed`` (a shuffled dataset), each epoch after the first draws a new window order,
+    as Keras's ``tf.data`` pipeline reshuffles.
+
     Attributes:
         start_positions: Each window's first index (relative to ``start_index``), in the
-            dataset's order.
+            dataset's (first epoch's) order.
     """
 
     def __init__(self, data, targets, sequence_length, sampling_rate, batch_size,
-                 start_positions):
+                 start_positions, seed=None):
         super().__init__()
         self.data, self.targets = data, targets
         self.sequence_length, self.sampling_rate = sequence_length, sampling_rate
         self.batch_size = batch_size
         self.start_positions = start_positions
+        self._starts = start_positions
+        self._rng = None if seed is None else np.random.RandomState(seed)
+
+    def on_epoch_end(self):
+        if self._rng is not None:
+            self._starts = self._rng.permutation(self.start_positions)
 
     def __len__(self):
         if self.batch_size is None:
@@ -33,10 +42,9 @@ class TimeseriesDataset(PyDataset):
             raise IndexError(f"Batch index out of range. Received: index={index}, "
                              f"len={len(self)}")
         if self.batch_size is None:
-            starts = self.start_positions[index:index + 1]
+            starts = self._starts[index:index + 1]
         else:
-            starts = self.start_positions[index * self.batch_size:
-                                          (index + 1) * self.batch_size]
+            starts = self._starts[index * self.batch_size:(index + 1) * self.batch_size]
         steps = np.arange(self.sequence_length) * self.sampling_rate
         x = np.asarray(self.data[starts[:, None] + steps[None, :]])
         y = None if self.targets is None else np.asarray(self.targets[starts])
@@ -108,4 +116,5 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     data = np.asarray(data)[start_index:end_index]
     if targets is not None:
         targets = np.asarray(targets)[start_index:end_index]
-    return TimeseriesDataset(data, targets, sequence_length, sampling_rate, batch_size, starts)
+    return TimeseriesDataset(data, targets, sequence_length, sampling_rate, batch_size, starts,
+                             seed if shuffle else None)

@@ -100,6 +100,12 @@ def test_image_dataset_labels_order_and_shapes(tmp_path):
                                                 label_mode="binary", batch_size=None,
                                                 verbose=False)
     assert len(binary) == 6 and binary[5][1].tolist() == [1.0]
+    ds.on_epoch_end()  # a new order for the next epoch, the same files and labels
+    x, y = ds[0]
+    second = np.concatenate([y, ds[1][1]])
+    assert sorted(second.tolist()) == [0, 0, 0, 1, 1, 1] and x.shape == (4, 4, 5, 3)
+    assert np.array_equal(x[:, 0, 0, 0], 255.0 * y)
+    assert ds.file_paths == expected.tolist()
     unlabeled = utils.image_dataset_from_directory(tmp_path, labels=None, image_size=(2, 2),
                                                    shuffle=False, verbose=False)
     assert unlabeled.class_names is None and unlabeled[0].shape == (6, 2, 2, 3)

@@ -95,6 +95,9 @@ def test_timeseries_shuffle_is_keras_order_and_fit_accepts_it():
     x, y = ds[0]
     assert x.shape == (4, 5, 1) and y.tolist() == starts[:4].tolist()
     assert x[:, 0, 0].tolist() == starts[:4].tolist()
+    ds.on_epoch_end()  # the next epoch reads the windows in a new order
+    again = np.concatenate([ds[i][1] for i in range(len(ds))])
+    assert sorted(again.tolist()) == list(range(16)) and again.tolist() != starts.tolist()
     model = keras.Sequential([keras.Input((5, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
