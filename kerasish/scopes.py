@@ -25,9 +25,9 @@ def _stack(kind):
 class name_scope:
     """Opens a sub-namespace for the paths of the variables created inside it.
 
-    A ``keras.Variable`` made inside ``name_scope("block")`` gets the path ``"block/<name>"``
-    (scopes nest with ``/``). Layers name their own weights ``"<layer>/<weight>"`` whatever the
-    scope, so that weight files keep their layout.
+    A ``keras.Variable`` made inside ``name_scope("block")`` without an explicit ``path`` gets
+    the path ``"block/<name>"`` (scopes nest with ``/``). (kerasish's layers give their weights
+    the explicit path ``"<layer>/<weight>"``.)
 
     Args:
         name: Name of the scope (a string without ``/``).
