@@ -1,5 +1,6 @@
-"""The north star end to end: the Video-QA program of the TensorFlow Dev Summit 2017 talk, run as written, with
-weights="imagenet" resolved from a KERAS_HOME filled with a generated Keras-layout file."""
+"""The north star end to end: the Video-QA program of the TensorFlow Dev Summit 2017 talk, run
+as written, with weights="imagenet" resolved from a KERAS_HOME filled with a generated
+Keras-layout file."""
 import numpy as np
 import pytest
 

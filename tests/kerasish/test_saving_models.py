@@ -1,6 +1,6 @@
 """Whole-model files: ``model.save`` / ``load_model`` for Keras 3's ``.keras`` archive and the
-legacy ``.h5`` file (docs/file-formats.md, "Keras 3 `.keras` archive" and "Legacy full-model `.h5` in both
-dialects").
+legacy ``.h5`` file (docs/file-formats.md: "Keras 3 archive" and "Legacy whole-model
+file").
 
 Files written by kerasish are re-read here with zipfile + json + h5py only and checked field by
 field against Keras's layout; files written here by hand in Keras's layouts (a Keras 3 archive, a

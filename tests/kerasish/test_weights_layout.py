@@ -1,7 +1,7 @@
 """Files WRITTEN by kerasish, re-read by an independent h5py walker and checked field by field
-against Keras's layouts (docs/file-formats.md): the legacy `.h5` weights file (tf-keras 2.21 dialect)
-and Keras 3's `.weights.h5`. The expectations below are written by hand from docs/file-formats.md,
-not derived from kerasish's writers."""
+against Keras's layouts (docs/file-formats.md): the legacy `.h5` weights file (tf-keras 2.21
+dialect) and Keras 3's `.weights.h5`. The expectations below are written by hand from
+docs/file-formats.md, not derived from kerasish's writers."""
 import h5py
 import numpy as np
 import pytest
@@ -91,7 +91,7 @@ EMPTY = ("array", "<f8", [])  # a weightless layer's weight_names: an empty floa
 
 
 def legacy_expected(model):
-    """{group: [(weight name, variable)]} as docs/file-formats.md's "Legacy weights file" spells it."""
+    """{group: [(weight name, variable)]} as docs/file-formats.md's legacy weights file has it."""
     get = model.get_layer
     lstm, td, bidi = get("lstm"), get("td"), get("bidi")
     fwd, bwd = bidi.forward_layer, bidi.backward_layer

@@ -22,7 +22,7 @@ def two_outputs(seed=0):
 
 
 def video_qa(seed=0):
-    """The Video-QA graph of the TensorFlow Dev Summit 2017 talk, small: a tiny frozen CNN per frame."""
+    """The Video-QA graph of the TF Dev Summit 2017 talk, small: a tiny frozen CNN per frame."""
     keras.utils.set_random_seed(seed)
     video = layers.Input(shape=(None, 12, 12, 3), name="video")
     cnn = keras.Sequential([layers.Input((12, 12, 3)), layers.Conv2D(4, 3, activation="relu"),
