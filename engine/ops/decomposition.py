@@ -155,15 +155,27 @@ class SVD(Function):
         return _pack(xp, u, s[..., None], vh) if compute_uv else s
 
     def backward(self, xp, gy):
-        u, s, vh = self.u, self.s, self.vh
-        gs = gy
-        if self.uv:
-            gu, gs, gvh = _unpack(gy, [u.shape, s.shape, vh.shape])
-            if xp.any(gu != 0) or xp.any(gvh != 0):
-                raise NotImplementedError("svd: gradients flow through the singular values "
-                                          "only, not through u or v.")
-        k = s.shape[-1]
-        return ((u[..., :k] * gs[..., None, :]) @ vh[..., :k, :],)
+        k = self.s.shape[-1]
+        u, s, v = self.u[..., :k], self.s, _t(self.vh[..., :k, :])
+        if not self.uv:
+            return ((u * gy[..., None, :]) @ _t(v),)
+        gu, gs, gvh = _unpack(gy, [self.u.shape, s.shape, self.vh.shape])
+        if xp.any(gu[..., k:] != 0) or xp.any(gvh[..., k:, :] != 0):
+            raise NotImplementedError("svd: the columns of u or v beyond min(m, n) (from "
+                                      "full_matrices=True) have no gradient.")
+        gu, gv = gu[..., :k], _t(gvh[..., :k, :])
+        # Townsend (2016) / PyTorch: U [skew(U^T gU) / E S + S skew(V^T gV) / E + diag(gS)] V^T
+        # plus the parts of gU, gV outside the spans of U, V; E_ij = s_j^2 - s_i^2.
+        s2 = s * s
+        e = s2[..., None, :] - s2[..., :, None]
+        e = xp.where(xp.eye(k, dtype=bool), 1, e)
+        utgu, vtgv = _t(u) @ gu, _t(v) @ gv
+        inner = ((utgu - _t(utgu)) * s[..., None, :] + s[..., :, None] * (vtgv - _t(vtgv))) / e
+        inner = inner + gs[..., None] * xp.eye(k, dtype=s.dtype)
+        ga = u @ inner @ _t(v)
+        ga = ga + ((gu - u @ utgu) / s[..., None, :]) @ _t(v)
+        ga = ga + u @ _t((gv - v @ vtgv) / s[..., None, :])
+        return (ga,)
 
 
 class Pinv(Function):
@@ -228,7 +240,11 @@ def qr(x, mode="reduced") -> tuple:
 
 
 def svd(x, full_matrices=True, compute_uv=True):
-    """``(u, s, vh)`` with ``x = u @ diag(s) @ vh``, or ``s`` alone when not ``compute_uv``."""
+    """``(u, s, vh)`` with ``x = u @ diag(s) @ vh``, or ``s`` alone when not ``compute_uv``.
+
+    Differentiable for distinct, non-zero singular values; the extra columns of ``u`` or rows
+    of ``vh`` that ``full_matrices=True`` adds have no gradient.
+    """
     y = SVD.apply(x, full_matrices=full_matrices, compute_uv=compute_uv)
     if not compute_uv:
         return y

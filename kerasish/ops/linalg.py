@@ -1,7 +1,7 @@
 """Keras 3's ``keras.ops.linalg``: decompositions, solves and norms over the last two axes.
 
-Differentiable through ``engine.ops.decomposition`` (cholesky, det, inv, solve, eigh, qr, svd's
-singular values, pinv) and composition; ``eig``, ``lu_factor`` and ``matrix_rank`` are not.
+Differentiable through ``engine.ops.decomposition`` (cholesky, det, inv, solve, eigh, qr, svd,
+pinv) and composition; ``eig``, ``lu_factor`` and ``matrix_rank`` are not.
 """
 from __future__ import annotations
 
@@ -123,7 +123,8 @@ def _svd_spec(x, full_matrices=True, compute_uv=True):
 
 @keras_op(spec=_svd_spec)
 def svd(x, full_matrices=True, compute_uv=True):
-    """`(u, s, vh)` with `x = u @ diag(s) @ vh` (or `s` alone); gradients flow through `s`."""
+    """`(u, s, vh)` with `x = u @ diag(s) @ vh` (or `s` alone); differentiable for distinct,
+    non-zero singular values."""
     return E.svd(float_tensor(x), full_matrices=full_matrices, compute_uv=compute_uv)
 
 

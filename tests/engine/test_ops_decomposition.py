@@ -51,6 +51,10 @@ CASES = [
     OpCase("svd", lambda t: ops.svd(t, compute_uv=False), [W],
            lambda a: np.linalg.svd(a, compute_uv=False)),
     OpCase("svd", lambda t: ops.svd(t)[1], [W], lambda a: np.linalg.svd(a)[1], label="s"),
+    OpCase("svd", lambda t: ops.svd(t, full_matrices=False)[0], [W],
+           lambda a: np.linalg.svd(a, full_matrices=False)[0], label="u"),
+    OpCase("svd", lambda t: ops.svd(t.T)[2][:3], [W], lambda a: np.linalg.svd(a.T)[2][:3],
+           label="vh-wide"),
     OpCase("pinv", ops.pinv, [W], np.linalg.pinv),
 ]
 test_forward, test_grad, test_grad_dtype = op_tests.make(CASES)
@@ -64,6 +68,13 @@ def test_unpacked_shapes():
     q, r = ops.qr(W, mode="complete")
     assert (q.shape, r.shape) == ((4, 4), (4, 3))
     np.testing.assert_allclose((q @ r).numpy(), W, atol=1e-12)
+
+
+def test_svd_extra_columns_have_no_gradient():
+    import engine
+    x = engine.Tensor(W, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="full_matrices"):
+        ops.sum(ops.svd(x)[0]).backward()
 
 
 def test_errors():
