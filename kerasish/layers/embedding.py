@@ -163,7 +163,7 @@ class ReversibleEmbedding(Embedding):
     def compute_output_spec(self, inputs, reverse=False):
         from ..symbolic import KerasTensor
 
-        dtype = self.reverse_dtype if reverse and self.reverse_dtype else self.dtype
+        dtype = self.reverse_dtype if reverse and self.reverse_dtype else self.compute_dtype
         return KerasTensor(self.compute_output_shape(inputs.shape, reverse=reverse), dtype=dtype)
 
     def get_config(self):

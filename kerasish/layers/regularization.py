@@ -38,8 +38,10 @@ class _GaussianNoise(Function):
 
     def forward(self, xp, x, stddev, multiplicative, seed):
         dtype = _float_dtype(x)
-        noise = _rng(seed, backend.device_of(x)).standard_normal(x.shape, dtype=dtype)
-        noise *= dtype.type(stddev)
+        # NOTE: generators draw float32/float64 only; float16 noise is drawn in float32.
+        draw = dtype if dtype.itemsize >= 4 else np.dtype(np.float32)
+        noise = _rng(seed, backend.device_of(x)).standard_normal(x.shape, dtype=draw)
+        noise = noise.astype(dtype, copy=False) * dtype.type(stddev)
         if multiplicative:
             noise += dtype.type(1)
             self.noise = noise

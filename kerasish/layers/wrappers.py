@@ -291,6 +291,9 @@ class SpectralNormalization(Wrapper):
             raise ValueError(f"{type(self.layer).__name__} object has no attribute 'kernel' nor "
                              f"'embeddings'. Received: layer={self.layer.name}")
         self.kernel = kernel
+        # NOTE: a mixed policy swaps `self.kernel` for a float16 cast during the call; the
+        # power iteration reads and assigns the variable itself.
+        self._kernel_variable = (kernel,)
         self.kernel_shape = tuple(kernel.shape)
         # NOTE: Keras tracks the kernel as the wrapper's own variable too, so the weights read
         # kernel, vector_u, then the layer's others (bias): the order its files use.
@@ -303,22 +306,23 @@ class SpectralNormalization(Wrapper):
     def call(self, inputs, training=False):
         if training:
             with engine.no_grad():
-                if bool(ops.max(ops.absolute(self.kernel)).numpy() > 0):
+                kernel = self._kernel_variable[0]
+                if bool(ops.max(ops.absolute(kernel)).numpy() > 0):
                     new_u, new_kernel = self.normalized_weights()
                     self.vector_u.assign(new_u)
-                    self.kernel.assign(new_kernel)
+                    kernel.assign(new_kernel)
         return ops.cast(self.layer(inputs), inputs.dtype)
 
     def normalized_weights(self):
         """(new ``vector_u``, ``kernel / sigma``) from ``power_iterations`` power-method steps."""
-        weights = ops.reshape(self.kernel, (-1, self.kernel_shape[-1]))
+        kernel = self._kernel_variable[0]
+        weights = ops.reshape(kernel, (-1, self.kernel_shape[-1]))
         vector_u = self.vector_u
         for _ in range(self.power_iterations):
             vector_v = _l2_normalize(ops.matmul(vector_u, ops.transpose(weights)))
             vector_u = _l2_normalize(ops.matmul(vector_v, weights))
         sigma = ops.matmul(ops.matmul(vector_v, weights), ops.transpose(vector_u))
-        kernel = ops.reshape(ops.divide(self.kernel, sigma), self.kernel_shape)
-        return vector_u, kernel
+        return vector_u, ops.reshape(ops.divide(kernel, sigma), self.kernel_shape)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

@@ -116,10 +116,11 @@ class Attention(Layer):
 
         self._validate_inputs(inputs, mask)
         key = inputs[2] if len(inputs) > 2 else inputs[1]
-        out = KerasTensor(self.compute_output_shape([t.shape for t in inputs]), dtype=self.dtype)
+        dtype = self.compute_dtype
+        out = KerasTensor(self.compute_output_shape([t.shape for t in inputs]), dtype=dtype)
         if not return_attention_scores:
             return out
-        return out, KerasTensor(tuple(inputs[0].shape[:-1]) + (key.shape[-2],), dtype=self.dtype)
+        return out, KerasTensor(tuple(inputs[0].shape[:-1]) + (key.shape[-2],), dtype=dtype)
 
     def _validate_inputs(self, inputs, mask=None):
         name = type(self).__name__

@@ -127,13 +127,15 @@ class GroupedQueryAttention(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        value, key = as_tensor(self, value), as_tensor(self, key)
+        separate_key = key is not None and key is not value
+        value = as_tensor(self, value)
+        key = as_tensor(self, key) if separate_key else None
         if self._query_dense is None:
             self.build(tuple(query.shape), tuple(value.shape),
                        None if key is None else tuple(key.shape))
         query_mask = keras_mask(query) if query_mask is None else query_mask
         value_mask = keras_mask(value) if value_mask is None else value_mask
-        if key_mask is None and key is not None and key is not value:
+        if key_mask is None and separate_key:
             key_mask = keras_mask(key)
         key = value if key is None else key
         attention_mask = attention_mask_from(
@@ -169,14 +171,14 @@ class GroupedQueryAttention(Layer):
                             key_mask=None, attention_mask=None, return_attention_scores=False,
                             training=None, use_causal_mask=False):
         out = KerasTensor(self.compute_output_shape(
-            query.shape, value.shape, None if key is None else key.shape), dtype=self.dtype)
+            query.shape, value.shape, None if key is None else key.shape), dtype=self.compute_dtype)
         if self._query_dense is None:
             self.build(query.shape, value.shape, None if key is None else key.shape)
         if not return_attention_scores:
             return out
         source = value if key is None else key
         return out, KerasTensor((query.shape[0], self.num_query_heads, query.shape[1],
-                                 source.shape[1]), dtype=self.dtype)
+                                 source.shape[1]), dtype=self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "head_dim": self.head_dim,

@@ -16,8 +16,14 @@ from ..layer import Layer
 
 # -- helpers shared with GroupedQueryAttention ------------------------------------------------
 def as_tensor(layer, x):
-    """A call argument other than the first (value, key, masks) as an engine Tensor."""
-    return x if x is None or isinstance(x, Tensor) else layer._to_tensor(x)
+    """A call argument other than the first (value, key, masks) as an engine Tensor in the
+    layer's compute dtype, its Keras mask kept."""
+    if x is None:
+        return None
+    y = layer._to_tensor(x)
+    if y is not x and keras_mask(x) is not None:
+        y._keras_mask = keras_mask(x)
+    return y
 
 
 def keras_mask(x):
@@ -282,11 +288,13 @@ class MultiHeadAttention(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        value, key = as_tensor(self, value), as_tensor(self, key)
+        separate_key = key is not None and key is not value
+        value = as_tensor(self, value)
+        key = as_tensor(self, key) if separate_key else None
         self._ensure_built(query, value, key)
         query_mask = keras_mask(query) if query_mask is None else query_mask
         value_mask = keras_mask(value) if value_mask is None else value_mask
-        if key_mask is None and key is not None and key is not value:
+        if key_mask is None and separate_key:
             key_mask = keras_mask(key)
         key = value if key is None else key
         attention_mask = attention_mask_from(
@@ -319,12 +327,12 @@ class MultiHeadAttention(Layer):
                             training=None, use_causal_mask=False):
         self._ensure_built(query, value, key)
         out = KerasTensor(self.compute_output_shape(
-            query.shape, value.shape, None if key is None else key.shape), dtype=self.dtype)
+            query.shape, value.shape, None if key is None else key.shape), dtype=self.compute_dtype)
         if not return_attention_scores:
             return out
         scores_shape = _scores_shape(query.shape, value.shape, self._num_heads,
                                      self._attention_axes)
-        return out, KerasTensor(scores_shape, dtype=self.dtype)
+        return out, KerasTensor(scores_shape, dtype=self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self._num_heads, "key_dim": self._key_dim,

@@ -301,3 +301,30 @@ def test_attention_models_round_trip_through_files(tmp_path, filename):
         # Keras's build config for build(query_shape, value_shape)
         assert mha["build_config"] == {"shapes_dict": {"query_shape": [None, 4, 6],
                                                        "value_shape": [None, 5, 6]}}
+
+
+def test_mha_in_a_model_uses_the_embedding_mask():
+    ids = keras.Input((5,), dtype="int32")
+    x = keras.layers.Embedding(10, 6, mask_zero=True)(ids)
+    attention = MultiHeadAttention(2, 3)
+    model = keras.Model(ids, attention(x, x))
+    data = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 7, 0]])
+    y = model.predict(data, verbose=0)
+    vectors = model.layers[1].embeddings.numpy()[data]
+    keep = data != 0
+    expected, _ = _mha_reference(attention, vectors, vectors, keep[:, :, None] & keep[:, None])
+    np.testing.assert_allclose(y[keep], expected[keep], rtol=1e-4, atol=1e-5)
+
+
+def test_mixed_float16_computes_in_float16_with_float32_weights():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        q = _x(2, 4, 6)
+        for layer, args in ((MultiHeadAttention(2, 3), (q, q)),
+                            (GroupQueryAttention(2, 4, 2), (q, q)), (Attention(), ([q, q],))):
+            assert layer(*args).dtype == np.float16
+            assert all(w.dtype == np.float32 for w in layer.weights)
+        assert MultiHeadAttention(2, 3)(keras.Input((4, 6)), keras.Input((5, 6))).dtype == \
+            "float16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -170,3 +170,13 @@ def test_spectral_norm_wraps_embeddings_and_rejects_others():
         SpectralNormalization(keras.layers.Activation("relu"))(np.ones((2, 3)))
     with pytest.raises(ValueError, match="power_iterations"):
         SpectralNormalization(Dense(2), power_iterations=0)
+
+
+def test_spectral_norm_under_mixed_float16_assigns_the_float32_kernel():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = SpectralNormalization(Dense(3))
+        assert layer(_x(2, 4), training=True).dtype == np.float16
+        assert layer.layer.kernel.dtype == np.float32 and layer.vector_u.dtype == np.float32
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -151,3 +151,11 @@ def test_noise_in_a_compiled_fit_replays_fresh_draws():
 def test_tensor_inputs_keep_their_dtype():
     y = GaussianNoise(0.2, seed=0)(Tensor(np.ones((2, 2), "float64")), training=True)
     assert y.dtype == np.float64
+
+
+def test_float16_inputs_get_float16_noise():
+    x = Tensor(np.ones((3, 4), "float16"))
+    for layer in (GaussianNoise(0.1, seed=0, dtype="float16"),
+                  GaussianDropout(0.1, seed=0, dtype="float16"),
+                  AlphaDropout(0.1, dtype="float16")):
+        assert layer(x, training=True).dtype == np.float16
