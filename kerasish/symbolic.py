@@ -43,6 +43,7 @@ class KerasTensor:
         )
 
     __int__ = __float__ = __array__ = _no_value
+    __array_ufunc__ = None  # NumPy defers to our reflected operators (np_array + x)
 
     def __bool__(self):
         raise TypeError(f"A symbolic KerasTensor cannot be used as a boolean. Received: {self!r}")

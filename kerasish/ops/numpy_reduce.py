@@ -284,9 +284,12 @@ def _histogram_spec(x, bins=10, range=None):
 
 @keras_op(spec=_histogram_spec)
 def histogram(x, bins=10, range=None):
-    """Counts of the (flattened) values in ``bins`` equal bins; returns ``(counts, edges)``."""
+    """Counts of the values of the 1-D ``x`` in ``bins`` equal bins: ``(counts, edges)``."""
     (t,) = tensors(x)
-    counts, edges = xp_of(t).histogram(t.data.reshape(-1), bins=bins, range=range)
+    if t.ndim != 1:
+        raise ValueError(f"histogram: the input tensor must be 1-dimensional. Received: "
+                         f"x.shape={t.shape}")
+    counts, edges = xp_of(t).histogram(t.data, bins=bins, range=range)
     return wrap(counts.astype(np.int32)), wrap(edges.astype(floating(dtype_of(x))))
 
 

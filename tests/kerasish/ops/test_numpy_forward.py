@@ -178,7 +178,7 @@ OTHER = [  # (label, function of ops, reference)
     ("cumprod", lambda o: o.cumprod(A), lambda: np.cumprod(A)),
     ("nancumsum", lambda o: o.nancumsum(NAN, axis=0), lambda: np.nancumsum(NAN, 0)),
     ("nancumprod", lambda o: o.nancumprod(NAN, axis=1), lambda: np.nancumprod(NAN, 1)),
-    ("histogram", lambda o: o.histogram(A, bins=5), lambda: np.histogram(A, bins=5)),
+    ("histogram", lambda o: o.histogram(A.ravel(), bins=5), lambda: np.histogram(A, bins=5)),
     ("bincount", lambda o: o.bincount(J.ravel(), minlength=8),
      lambda: np.bincount(J.ravel(), minlength=8)),
     ("bincount-weights", lambda o: o.bincount(J.ravel(), weights=A.ravel()),

@@ -131,3 +131,59 @@ def test_ops_on_keras_tensors_build_a_model_that_runs_them():
     data = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
     expected = np.sum(np.sin(data) * 2 + data[:, :1], axis=-1)
     np.testing.assert_allclose(model.predict(data, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+OPERATORS = [  # (expression of x: (None, 3) and b: (3, 2), the op it records, result dtype)
+    (lambda x, b: x + 1, "add", "float32"),
+    (lambda x, b: 1 + x, "add", "float32"),
+    (lambda x, b: x - 1.5, "subtract", "float32"),
+    (lambda x, b: 2 - x, "subtract", "float32"),
+    (lambda x, b: x * x, "multiply", "float32"),
+    (lambda x, b: 3 * x, "multiply", "float32"),
+    (lambda x, b: x / 2, "true_divide", "float32"),
+    (lambda x, b: 1 / x, "true_divide", "float32"),
+    (lambda x, b: x // 2, "floor_divide", "float32"),
+    (lambda x, b: 7 // x, "floor_divide", "float32"),
+    (lambda x, b: x % 2, "mod", "float32"),
+    (lambda x, b: 5 % x, "mod", "float32"),
+    (lambda x, b: x ** 2, "power", "float32"),
+    (lambda x, b: 2 ** x, "power", "float32"),
+    (lambda x, b: x @ np.ones((3, 3), np.float32), "matmul", "float32"),
+    (lambda x, b: np.ones((3, 3), np.float32) @ b, "matmul", "float32"),
+    (lambda x, b: np.ones(3, np.float32) + x, "add", "float32"),
+    (lambda x, b: -x, "negative", "float32"),
+    (lambda x, b: abs(x), "absolute", "float32"),
+    (lambda x, b: x < 1, "less", "bool"),
+    (lambda x, b: x <= 1, "less_equal", "bool"),
+    (lambda x, b: x > 1, "greater", "bool"),
+    (lambda x, b: x >= 1, "greater_equal", "bool"),
+    (lambda x, b: x != 1, "not_equal", "bool"),
+    (lambda x, b: (x > 0) & (x < 1), "logical_and", "bool"),
+    (lambda x, b: (x > 0) | True, "logical_or", "bool"),
+    (lambda x, b: (x > 0) ^ (x < 1), "logical_xor", "bool"),
+    (lambda x, b: ~(x > 0), "logical_not", "bool"),
+    (lambda x, b: round(x), "round", "float32"),
+    (lambda x, b: x[:, 0], "get_item", "float32"),
+    (lambda x, b: x.reshape((-1, 1)), "reshape", "float32"),
+    (lambda x, b: x[:, :1].squeeze(), "squeeze", "float32"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(OPERATORS)))
+def test_keras_tensor_operators_record_ops(case):
+    expression, op_name, dtype = OPERATORS[case]
+    x, b = Input((3,)), KerasTensor((3, 2))
+    y = expression(x, b)
+    assert isinstance(y, KerasTensor) and y.dtype == dtype
+    layer = y._keras_history[0]
+    assert layer.fn.__name__ == op_name
+
+
+def test_keras_tensors_compare_by_identity_and_hash():
+    x, y = Input((3,)), Input((3,))
+    assert (x == x) is True and (x == y) is False
+    assert x in [y, x] and {x: 1}[x] == 1
+    with pytest.raises(ValueError, match="symbolic"):
+        np.asarray(x)
+    with pytest.raises(NotImplementedError, match="Iterating"):
+        iter(x)
