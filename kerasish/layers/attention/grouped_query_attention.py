@@ -11,8 +11,8 @@ from ..activation_layers import Softmax
 from ..core import Dropout
 from ..einsum_dense import EinsumDense
 from ..layer import Layer
-from .multi_head_attention import (as_tensor, attention_mask_from, keras_mask, prefix_paths,
-                                   sublayer_kwargs, unmasked)
+from .multi_head_attention import (as_tensor, attention_mask_from, check_flash, keras_mask,
+                                   prefix_paths, sublayer_kwargs, unmasked)
 
 
 class GroupedQueryAttention(Layer):
@@ -66,7 +66,9 @@ class GroupedQueryAttention(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        # NOTE: as Keras's, the regularizer applies to this layer's output and its projections'.
         self._activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_regularizer = self._activity_regularizer
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(head_dim))
         self._query_dense = None
@@ -127,6 +129,7 @@ class GroupedQueryAttention(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
+        check_flash(self._flash_attention, return_attention_scores)
         separate_key = key is not None and key is not value
         value = as_tensor(self, value)
         key = as_tensor(self, key) if separate_key else None

@@ -26,6 +26,13 @@ def as_tensor(layer, x):
     return y
 
 
+def check_flash(flash_attention, return_attention_scores):
+    if flash_attention and return_attention_scores:
+        raise ValueError("Returning attention scores is not supported when flash attention is "
+                         "enabled. Please disable flash attention to access attention scores. "
+                         "Received: flash_attention=True, return_attention_scores=True")
+
+
 def keras_mask(x):
     return getattr(x, "_keras_mask", None)
 
@@ -288,6 +295,7 @@ class MultiHeadAttention(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
+        check_flash(self._flash_attention, return_attention_scores)
         separate_key = key is not None and key is not value
         value = as_tensor(self, value)
         key = as_tensor(self, key) if separate_key else None

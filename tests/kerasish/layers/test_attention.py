@@ -328,3 +328,16 @@ def test_mixed_float16_computes_in_float16_with_float32_weights():
             "float16"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_flash_attention_flag_and_gqa_activity_regularizer():
+    q = _x(2, 4, 6)
+    np.testing.assert_allclose(MultiHeadAttention(2, 3, flash_attention=True, seed=0)(q, q).shape,
+                               (2, 4, 6))
+    with pytest.raises(ValueError, match="attention scores"):
+        MultiHeadAttention(2, 3, flash_attention=True)(q, q, return_attention_scores=True)
+    with pytest.raises(ValueError, match="Dropout"):
+        GroupQueryAttention(2, 4, 2, flash_attention=True, dropout=0.1)
+    layer = GroupQueryAttention(2, 4, 2, activity_regularizer="l2")
+    layer(q, q)
+    assert len(layer.losses) == 5  # its output's and its four projections'
