@@ -53,7 +53,10 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):
 
 
 def _dense_segments(data, segment_ids, num_segments, fill, reduce):
-    """Reduces through a dense `(segments, rows, ...)` mask: differentiable by composition."""
+    """Reduces through a dense `(segments, rows, ...)` mask: differentiable by composition.
+
+    NOTE: memory grows as segments x rows; only segment_prod (rare) goes this way.
+    """
     data, ids, n = _segments(data, segment_ids, num_segments)
     xp = xp_of(data)
     mask = ids[None, :] == xp.arange(n)[:, None]
@@ -64,13 +67,15 @@ def _dense_segments(data, segment_ids, num_segments, fill, reduce):
 @keras_op(spec=_segment_spec)
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """`out[s]` = the max of the rows in segment `s` (-inf for an empty segment)."""
-    return _dense_segments(data, segment_ids, num_segments, -np.inf, E.max)
+    data, ids, n = _segments(data, segment_ids, num_segments)
+    return E.segment_max(data, ids, n)
 
 
 @keras_op(spec=_segment_spec)
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """`out[s]` = the min of the rows in segment `s` (+inf for an empty segment)."""
-    return _dense_segments(data, segment_ids, num_segments, np.inf, E.min)
+    data, ids, n = _segments(data, segment_ids, num_segments)
+    return -E.segment_max(-data, ids, n)
 
 
 @keras_op(spec=_segment_spec)
