@@ -341,3 +341,17 @@ def test_flash_attention_flag_and_gqa_activity_regularizer():
     layer = GroupQueryAttention(2, 4, 2, activity_regularizer="l2")
     layer(q, q)
     assert len(layer.losses) == 5  # its output's and its four projections'
+
+
+def test_mha_numbers_from_keras():
+    # Keras 3.15: MultiHeadAttention(2, 2) with weights_i = 0.5 * sin(arange(size) + i),
+    # called on cos(arange(12)).reshape(1, 3, 4) twice with use_causal_mask=True.
+    q = np.cos(np.arange(12, dtype="float32")).reshape(1, 3, 4)
+    layer = MultiHeadAttention(2, 2)
+    layer(q, q)
+    layer.set_weights([0.5 * np.sin(np.arange(w.size) + i).reshape(w.shape).astype("float32")
+                       for i, w in enumerate(layer.get_weights())])
+    expected = [[[0.3817164, 0.5370398, 0.1986112, -0.3224196],
+                 [0.4147656, 0.5331368, 0.1613446, -0.3587872],
+                 [0.4114687, 0.5613838, 0.1951653, -0.3504874]]]
+    np.testing.assert_allclose(layer(q, q, use_causal_mask=True).numpy(), expected, atol=2e-6)
