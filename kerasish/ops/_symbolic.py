@@ -65,6 +65,7 @@ class OpLayer(Layer):
         super().__init__(**kwargs)
         self.fn, self.spec, self.template = fn, spec, template
         self.params = {}
+        self.autocast = False  # NOTE: an op promotes its inputs' dtypes itself, as Keras's ops
         self.built = True
 
     def call(self, inputs):

@@ -187,3 +187,13 @@ def test_keras_tensors_compare_by_identity_and_hash():
         np.asarray(x)
     with pytest.raises(NotImplementedError, match="Iterating"):
         iter(x)
+
+
+@pytest.mark.parametrize("dtypes", [("float16", "float32"), ("int8", "uint8"), ("int32", "float32"),
+                                    ("bool", "int8"), ("uint8", "int16")])
+def test_a_model_of_ops_gives_the_dtype_its_spec_promised(dtypes):
+    a, b = Input((3,), dtype=dtypes[0]), Input((3,), dtype=dtypes[1])
+    y = ops.add(a, b)
+    model = Model([a, b], [y, ops.maximum(b, a)])
+    out = model.predict([np.ones((2, 3), dtypes[0]), np.ones((2, 3), dtypes[1])], verbose=0)
+    assert [np.dtype(o.dtype).name for o in out] == [y.dtype, y.dtype]
