@@ -1,11 +1,22 @@
-"""The model zoo (InceptionV3 and friends), written with the public kerasish API only.
+"""The model zoo (``keras.applications``), written with the public kerasish API only.
+
+Each family is a module named as Keras's (``applications.resnet``, ``applications.vgg16``, ...)
+with its model functions, ``preprocess_input`` and ``decode_predictions``; the model functions
+are exported here too (``applications.ResNet50``), as in Keras.
 
 >>> from applications import InceptionV3
 >>> model = InceptionV3(weights=None)
 """
-from . import imagenet_utils, inception_v3
-# NOTE: the top-level preprocess_input is InceptionV3's (mode "tf"), the one zoo model we ship.
-from .inception_v3 import InceptionV3, decode_predictions, preprocess_input
+# NOTE: one block per family, two lines each: the module (Keras's module names, so that
+# `kerasish.applications.<module>.<name>` resolves) and its model functions. Add a family by
+# adding its block; `__all__` below collects every public name bound here.
+from . import imagenet_utils, weights
 
-__all__ = ["InceptionV3", "inception_v3", "imagenet_utils", "preprocess_input",
-           "decode_predictions"]
+from . import inception_v3
+from .inception_v3 import InceptionV3
+
+# NOTE: the top-level preprocess_input / decode_predictions are InceptionV3's (mode "tf"), kept
+# for code written when InceptionV3 was the one zoo model; Keras has no top-level ones.
+from .inception_v3 import decode_predictions, preprocess_input
+
+__all__ = sorted(name for name in dir() if not name.startswith("_"))
