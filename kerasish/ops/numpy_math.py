@@ -304,7 +304,7 @@ def clip(x, x_min, x_max):
 
 def _where_spec(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
-        from .numpy_index import nonzero
+        from .numpy_sort import nonzero
 
         return nonzero.spec(condition)
     return rule_spec(lambda c, a, b: same(a, b))(condition, x1, x2)
@@ -314,7 +314,7 @@ def _where_spec(condition, x1=None, x2=None):
 def where(condition, x1=None, x2=None):
     """``x1`` where ``condition`` holds, else ``x2``; with one argument, ``nonzero(condition)``."""
     if x1 is None and x2 is None:
-        from .numpy_index import nonzero
+        from .numpy_sort import nonzero
 
         return nonzero(condition)
     if (x1 is None) != (x2 is None):
