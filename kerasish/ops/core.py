@@ -206,6 +206,14 @@ def scatter_update(inputs, indices, updates, reduction=None):
 
 # -- control flow ---------------------------------------------------------------------------
 
+def _eager(name, *values):
+    """Control flow runs on values: a symbolic KerasTensor gets a clear error."""
+    if any(is_keras_tensor(t) for t in tree.flatten(values)):
+        raise ValueError(f"kerasish runs `{name}` eagerly, on tensors with values; in a "
+                         "functional model, call it inside a layer (e.g. layers.Lambda). "
+                         f"Received: {[t for t in tree.flatten(values) if is_keras_tensor(t)]}")
+
+
 def _truth(pred):
     if is_keras_tensor(pred):
         raise ValueError("kerasish runs control flow eagerly: `pred` must have a value, not "
@@ -220,6 +228,7 @@ def cond(pred, true_fn, false_fn):
 
 def switch(index, branches, *operands):
     """`branches[index](*operands)`, with `index` clamped to the valid range."""
+    _eager("switch", index, operands)
     i = int(np.clip(int(array(index)), 0, len(branches) - 1))
     return branches[i](*operands)
 
@@ -227,6 +236,7 @@ def switch(index, branches, *operands):
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
     """Applies `body` to `loop_vars` while `cond(*loop_vars)` holds (at most
     `maximum_iterations` times)."""
+    _eager("while_loop", loop_vars)
     is_tuple = isinstance(loop_vars, (tuple, list))
     loop_vars = tuple(loop_vars) if is_tuple else (loop_vars,)
     count = 0
@@ -240,6 +250,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 
 def fori_loop(lower, upper, body_fun, init_val):
     """`val = body_fun(i, val)` for `i` in `range(lower, upper)`."""
+    _eager("fori_loop", lower, upper, init_val)
     val = init_val
     for i in range(int(array(lower)), int(array(upper))):
         val = body_fun(i, val)
@@ -256,6 +267,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         raise TypeError(f"`f` should be a callable. Received: f={f}")
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
+    _eager("scan", init, xs)
     flat = [] if xs is None else [tensor(x) for x in tree.flatten(xs)]
     n = int(length) if length is not None else flat[0].shape[0]
     carry, ys = init, []
@@ -273,6 +285,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
 
 def map(f, xs):
     """`f` applied to each slice of `xs` along its leading axis; the results stacked."""
+    _eager("map", xs)
     flat = [tensor(x) for x in tree.flatten(xs)]
     n = flat[0].shape[0]
     return _stack([f(tree.pack_sequence_as(xs, [a[i] for a in flat])) for i in range(n)])
@@ -285,6 +298,7 @@ def vectorized_map(function, elements):
 
 def associative_scan(f, elems, reverse=False, axis=0):
     """The inclusive scan `out[i] = f(out[i-1], elems[i])` along `axis` (`f` associative)."""
+    _eager("associative_scan", elems)
     flat = [tensor(e) for e in tree.flatten(elems)]
     n = flat[0].shape[axis]
     axis = axis % flat[0].ndim

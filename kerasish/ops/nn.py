@@ -76,9 +76,9 @@ def gelu(x, approximate=True):
 
 @keras_op(spec=unary_spec)
 def softmax(x, axis=-1):
-    """`exp(x) / sum(exp(x))` along `axis` (an int or a tuple of ints)."""
+    """`exp(x) / sum(exp(x))` along `axis` (an int, a tuple of ints, or None for all)."""
     x = float_tensor(x)
-    if isinstance(axis, (tuple, list)):
+    if axis is None or isinstance(axis, (tuple, list)):
         return E.exp(log_softmax(x, axis=axis))
     return E.softmax(x, axis=axis)
 
@@ -87,8 +87,9 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """`x - logsumexp(x)` along `axis`."""
     x = float_tensor(x)
-    if isinstance(axis, (tuple, list)):
-        return x - E.logsumexp(x, axis=tuple(axis), keepdims=True)
+    if axis is None or isinstance(axis, (tuple, list)):
+        axis = tuple(range(x.ndim)) if axis is None else tuple(axis)
+        return x - E.logsumexp(x, axis=axis, keepdims=True)
     return E.log_softmax(x, axis=axis)
 
 

@@ -299,3 +299,12 @@ def test_unstack_spec():
     assert [p.shape for p in ops.unstack(KerasTensor((None, 3)), num=2)] == [(3,)] * 2
     with pytest.raises(ValueError, match="known size"):
         ops.unstack(KerasTensor((None, 3)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda kt: ops.map(lambda r: r, kt), lambda kt: ops.scan(lambda c, v: (c, v), 0, kt),
+    lambda kt: ops.associative_scan(lambda a, b: a + b, kt),
+    lambda kt: ops.while_loop(lambda v: True, lambda v: v, kt)])
+def test_control_flow_on_keras_tensors_says_eager(call):
+    with pytest.raises(ValueError, match="eagerly"):
+        call(KerasTensor((None, 3)))
