@@ -10,6 +10,9 @@ Run with ``mpiexec -n 4 python -m mpi4py train.py``. mpi4py is imported only by
 """
 from .api import (DataParallel, distribution, initialize, is_chief, list_devices,
                   set_distribution)
+from .layouts import (DeviceMesh, LayoutMap, ModelParallel, TensorLayout, distribute_tensor,
+                      get_device_count)
 
-__all__ = ["DataParallel", "distribution", "initialize", "is_chief", "list_devices",
-           "set_distribution"]
+__all__ = ["DataParallel", "DeviceMesh", "LayoutMap", "ModelParallel", "TensorLayout",
+           "distribute_tensor", "distribution", "get_device_count", "initialize", "is_chief",
+           "list_devices", "set_distribution"]

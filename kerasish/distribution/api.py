@@ -63,23 +63,51 @@ class DataParallel:
 
     Args:
         devices: The job's devices (default ``list_devices()``), one per MPI process.
-        device_mesh: Not supported (Keras's mesh of a single process's many devices).
+        device_mesh: A one-axis ``DeviceMesh`` over the job's devices (instead of
+            ``devices``); its axis is the batch axis.
         auto_shard_dataset: Accepted; arrays and generators are always sharded by batch.
 
     >>> keras.distribution.set_distribution(keras.distribution.DataParallel())
     """
 
     def __init__(self, devices=None, device_mesh=None, auto_shard_dataset=True):
-        if device_mesh is not None:
-            raise ValueError("Only `devices` is supported: kerasish runs one device per MPI "
-                             f"process. Received: device_mesh={device_mesh}")
+        from .layouts import DeviceMesh
+
+        if device_mesh is not None and len(device_mesh.shape) != 1:
+            raise ValueError("DataParallel takes a one-axis `device_mesh` (one device per MPI "
+                             f"process). Received: device_mesh={device_mesh}")
         comm = communicator()
+        if device_mesh is not None:
+            devices = list(device_mesh.devices.ravel())
         self.devices = list(devices) if devices is not None else list_devices()
         if len(self.devices) != comm.size:
             raise ValueError(f"DataParallel needs one device per MPI process: the job has "
                              f"{comm.size} processes. Received: devices={self.devices}")
         self.comm = comm
-        self.batch_dim_name = "batch"
+        self.batch_dim_name = device_mesh.axis_names[0] if device_mesh is not None else "batch"
+        self.device_mesh = device_mesh or DeviceMesh((len(self.devices),), [self.batch_dim_name],
+                                                     self.devices)
+        self.auto_shard_dataset = auto_shard_dataset
+
+    @property
+    def num_model_replicas(self):
+        return len(self.devices)
+
+    def get_data_layout(self, data_shape):
+        """Data split along its first axis over the processes."""
+        from .layouts import TensorLayout
+
+        return TensorLayout([self.batch_dim_name] + [None] * (len(data_shape) - 1),
+                            self.device_mesh)
+
+    def get_variable_layout(self, variable):
+        """Variables are replicated: a whole copy in each process."""
+        from .layouts import TensorLayout
+
+        return TensorLayout([None] * len(variable.shape), self.device_mesh)
+
+    def get_tensor_layout(self, path):
+        return None
 
     @property
     def rank(self):
@@ -96,6 +124,10 @@ class DataParallel:
 def set_distribution(value):
     """Sets the distribution ``fit``/``evaluate``/``predict`` use (``None`` turns it off)."""
     global _DISTRIBUTION
+    from .layouts import ModelParallel
+
+    if isinstance(value, ModelParallel):
+        raise value.refusal()
     if value is not None and not isinstance(value, DataParallel):
         raise ValueError("`set_distribution` expects a `DataParallel` instance or None. "
                          f"Received: {type(value).__name__}")
