@@ -35,9 +35,9 @@ PENDING = {
     "keras.applications": ("*", "issue 15: the model zoo"),
     "keras.layers": (
         {"CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
-         "StringLookup", "TextVectorization", "Normalization", "Resizing", "CenterCrop",
+         "StringLookup", "TextVectorization", "Resizing", "CenterCrop",
          "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-         "RandomBrightness", "Rescaling", "AugMix", "AutoContrast", "CutMix", "Equalization",
+         "RandomBrightness", "AugMix", "AutoContrast", "CutMix", "Equalization",
          "MixUp", "RandAugment", "RandomColorDegeneration", "RandomColorJitter", "RandomCrop",
          "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomGrayscale",
          "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",

@@ -40,3 +40,5 @@ from .normalization_extra import GroupNormalization, RMSNormalization, UnitNorma
 from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
                              SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from .wrappers import SpectralNormalization, Wrapper
+from .preprocessing.normalization import Normalization
+from .preprocessing.rescaling import Rescaling
