@@ -192,10 +192,16 @@ def scatter_update(inputs, indices, updates, reduction=None):
     rows = E.reshape(u, (flat.size,) + tuple(x.shape[k:]))
     xp = xp_of(x)
     if reduction is None:
+        # NOTE: a repeated index keeps its last update (NumPy's assignment order).
+        _, last = np.unique(flat[::-1], return_index=True)
+        keep = np.sort(flat.size - 1 - last)
+        if keep.size != flat.size:
+            rows, flat = E.take(rows, xp.asarray(keep), axis=0), flat[keep]
         hit = np.zeros(num, dtype=bool)
         hit[flat] = True
         mask = xp.asarray(hit.reshape(x.shape[:k] + (1,) * (x.ndim - k)))
-        return E.where(Tensor(mask), _scatter_sum(indices, u, x.shape), x)
+        placed = E.reshape(E.segment_sum(rows, xp.asarray(flat), num), x.shape)
+        return E.where(Tensor(mask), placed, x)
     reducers = {"max": (kmath.segment_max, E.maximum), "min": (kmath.segment_min, E.minimum),
                 "mul": (kmath.segment_prod, E.multiply)}
     if reduction not in reducers:

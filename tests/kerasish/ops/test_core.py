@@ -308,3 +308,9 @@ def test_unstack_spec():
 def test_control_flow_on_keras_tensors_says_eager(call):
     with pytest.raises(ValueError, match="eagerly"):
         call(KerasTensor((None, 3)))
+
+
+def test_scatter_update_repeated_index_keeps_the_last():
+    y = ops.scatter_update(np.zeros((2, 2)), np.array([[0, 1], [1, 1], [0, 1]]),
+                           np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(y.numpy(), [[0, 3], [0, 2]])
