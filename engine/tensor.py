@@ -37,8 +37,11 @@ class Tensor:
     array([2., 4.], dtype=float32)
     """
 
-    # ``_keras_mask`` lets a layer API attach a mask to the tensor it returns (Keras's name).
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "name", "_keras_mask", "__weakref__")
+    # ``_keras_mask`` lets a layer API attach a mask to the tensor it returns (Keras's name);
+    # ``_keras_logits`` is the input of the softmax/sigmoid that made this tensor, which the
+    # cross-entropy ops use instead of the probabilities (Keras's TensorFlow backend).
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "name", "_keras_mask", "_keras_logits",
+                 "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected dunders (np.float32(2) * t)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -46,7 +49,7 @@ class Tensor:
         self.grad = None
         self._node = None
         self.name = name
-        self._keras_mask = None
+        self._keras_mask = self._keras_logits = None
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -54,7 +57,7 @@ class Tensor:
     def _wrap(cls, array):
         t = cls.__new__(cls)
         t.data, t.grad, t._node, t.name, t._requires_grad = array, None, None, None, False
-        t._keras_mask = None
+        t._keras_mask = t._keras_logits = None
         return t
 
     # -- gradient bookkeeping -------------------------------------------------------------

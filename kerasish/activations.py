@@ -28,8 +28,21 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return y
 
 
+def _with_logits(output, x):
+    """``output`` remembering ``x``: the cross-entropy ops then start from the logits (as Keras
+    does on TensorFlow: no clipped probabilities, so a saturated output keeps its gradient)."""
+    # NOTE: no extra memory while training: output's graph node holds ``x`` already.
+    if isinstance(output, Tensor) and isinstance(x, Tensor):
+        output._keras_logits = x
+    return output
+
+
 def softmax(x, axis=-1):
-    return ops.softmax(x, axis=axis)
+    return _with_logits(ops.softmax(x, axis=axis), x)
+
+
+def sigmoid(x):
+    return _with_logits(ops.sigmoid(x), x)
 
 
 def log_softmax(x, axis=-1):
@@ -59,9 +72,9 @@ def _simple(name):
     return activation
 
 
-sigmoid, tanh, softplus, softsign, selu, relu6, hard_sigmoid, silu, log_sigmoid = (
-    _simple(n) for n in ("sigmoid", "tanh", "softplus", "softsign", "selu", "relu6",
-                         "hard_sigmoid", "silu", "log_sigmoid"))
+tanh, softplus, softsign, selu, relu6, hard_sigmoid, silu, log_sigmoid = (
+    _simple(n) for n in ("tanh", "softplus", "softsign", "selu", "relu6", "hard_sigmoid", "silu",
+                         "log_sigmoid"))
 swish = silu
 exponential = _simple("exp")
 exponential.__name__ = "exponential"

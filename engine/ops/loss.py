@@ -7,14 +7,21 @@ gradient is the ``softmax - target`` form and no softmax/log graph is ever built
 one along ``axis``, then probabilities are clipped to ``[epsilon, 1 - epsilon]`` (gradient 0
 outside). ``from_logits=True`` is unclipped and stable for any logit (as Keras's TensorFlow and
 JAX backends; its NumPy backend clips ``sigmoid(output)`` in ``binary_crossentropy``).
+
+An output that carries ``_keras_logits`` (set by the Keras API's softmax and sigmoid
+activations) is replaced by those logits, as Keras's TensorFlow backend does: a saturated output
+then keeps its ``p - target`` gradient instead of the clip's zero. The swap happens before
+``Function.apply``, so a traced step (engine.jit) records the logits path.
 """
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import Tensor
 from ._utils import normalize_axis
 
 __all__ = ["categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"]
@@ -195,18 +202,36 @@ class BinaryCrossentropy(Function):
         return _cast_grads((g_target, g_output), self.dtypes)
 
 
+def _get_logits(output, from_logits, activation, op):
+    """``(logits, True)`` for an output that remembers its logits, else ``(output, from_logits)``.
+
+    Keras's TensorFlow backend (``_get_logits``): the logits win even with ``from_logits=True``,
+    which is then most likely a mistake, so it warns.
+    """
+    logits = output._keras_logits if isinstance(output, Tensor) else None
+    if logits is None:
+        return output, from_logits
+    if from_logits:
+        warnings.warn(f'"`{op}` received `from_logits=True`, but the `output` argument was '
+                      f"produced by a {activation} activation and thus does not represent "
+                      "logits. Was this intended?", stacklevel=3)
+    return logits, True
+
+
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Categorical cross-entropy between one-hot (or soft) targets and outputs, per sample.
 
     Args:
         target: class probabilities, same shape as ``output``.
-        output: probabilities (normalised along ``axis``, then clipped), or logits.
+        output: probabilities (normalised along ``axis``, then clipped), or logits; a softmax
+            output that carries ``_keras_logits`` is computed from those.
         from_logits: whether ``output`` holds logits.
         axis: the class axis.
 
     Returns:
         ``-sum(target * log(prob), axis)``: ``output``'s shape without ``axis``.
     """
+    output, from_logits = _get_logits(output, from_logits, "Softmax", "categorical_crossentropy")
     return CategoricalCrossentropy.apply(target, output, from_logits=from_logits, axis=axis)
 
 
@@ -216,13 +241,16 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     Args:
         target: integer class ids, ``output``'s shape without ``axis`` (a trailing 1 is
             accepted). No gradient flows to it.
-        output: probabilities (normalised along ``axis``, then clipped), or logits.
+        output: probabilities (normalised along ``axis``, then clipped), or logits; a softmax
+            output that carries ``_keras_logits`` is computed from those.
         from_logits: whether ``output`` holds logits.
         axis: the class axis.
 
     Returns:
         ``-log(prob[target])``: ``output``'s shape without ``axis``.
     """
+    output, from_logits = _get_logits(output, from_logits, "Softmax",
+                                      "sparse_categorical_crossentropy")
     return SparseCategoricalCrossentropy.apply(target, output, from_logits=from_logits,
                                                axis=axis)
 
@@ -232,10 +260,12 @@ def binary_crossentropy(target, output, from_logits=False):
 
     Args:
         target: targets in [0, 1], same shape as ``output``.
-        output: probabilities (clipped to [epsilon, 1 - epsilon]), or logits.
+        output: probabilities (clipped to [epsilon, 1 - epsilon]), or logits; a sigmoid output
+            that carries ``_keras_logits`` is computed from those.
         from_logits: whether ``output`` holds logits.
 
     Returns:
         ``-(target * log(p) + (1 - target) * log(1 - p))``, ``output``'s shape.
     """
+    output, from_logits = _get_logits(output, from_logits, "Sigmoid", "binary_crossentropy")
     return BinaryCrossentropy.apply(target, output, from_logits=from_logits)

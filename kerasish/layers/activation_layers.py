@@ -6,7 +6,7 @@ import warnings
 
 from engine import ops
 
-from .. import constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .input_spec import InputSpec
 from .layer import Layer
 
@@ -162,8 +162,13 @@ class Softmax(_Elementwise):
             if str(mask.dtype) != "bool":
                 mask = ops.greater(mask, 0.5)
             inputs = ops.where(mask, inputs, _large_negative_number(inputs.dtype))
-        axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
-        outputs = ops.softmax(inputs, axis=axis)
+        axis = self.axis
+        if isinstance(axis, list) and len(axis) > 1:
+            outputs = ops.softmax(inputs, axis=tuple(axis))
+        else:
+            # NOTE: as Keras, one axis goes through activations.softmax, whose output keeps
+            # its logits for the cross-entropy losses (a mask's where() below drops them).
+            outputs = activations.softmax(inputs, axis=axis[0] if isinstance(axis, list) else axis)
         if mask is not None:
             outputs = ops.where(mask, outputs, 0.0)
         return outputs
