@@ -42,11 +42,6 @@ def _cbrt(t):
     return E.multiply(E.sign(t), E.power(E.abs(t), 1.0 / 3.0))
 
 
-def _i0(t):
-    # NOTE: no gradient here (its derivative is i1, which NumPy lacks)
-    return wrap(xp_of(t).i0(t.data).astype(t.dtype))
-
-
 def _angle(t):
     return E.where(E.less(t, 0), math.pi, E.multiply(t, 0.0))
 
@@ -57,7 +52,7 @@ _FLOATING_UNARY = {
     "arccosh": E.arccosh, "arctanh": E.arctanh, "exp": E.exp, "expm1": E.expm1, "log": E.log,
     "log1p": E.log1p, "sqrt": E.sqrt, "log2": _log_base(2), "log10": _log_base(10),
     "exp2": lambda t: E.exp(E.multiply(t, math.log(2))), "cbrt": _cbrt,
-    "deg2rad": lambda t: E.multiply(t, math.pi / 180), "sinc": _sinc, "i0": _i0,
+    "deg2rad": lambda t: E.multiply(t, math.pi / 180), "sinc": _sinc, "i0": E.i0,
     "rad2deg": lambda t: E.multiply(t, 180 / math.pi), "fabs": E.abs, "angle": _angle,
     "floor": E.floor, "ceil": E.ceil,
 }

@@ -27,6 +27,7 @@ CASES = [
     OpCase("arctanh", ops.arctanh, [UNIT], np.arctanh),
     OpCase("expm1", ops.expm1, [A * 1e-3], np.expm1, atol=1e-9, label="small"),
     OpCase("expm1", ops.expm1, [A], np.expm1),
+    OpCase("i0", ops.i0, [A * 3], np.i0),
     OpCase("arctan2", ops.arctan2, [A, B], np.arctan2),
     OpCase("arctan2", ops.arctan2, [A, ROW], np.arctan2, label="broadcast"),
     OpCase("floor", ops.floor, [OFF_GRID], np.floor),

@@ -23,9 +23,9 @@ DISTINCT = R.permutation(12).reshape(3, 4) / 3.0 + 0.1  # no ties for sort and o
 UNARY = {
     "abs": A, "absolute": A, "arccos": UNIT, "arccosh": BIG, "arcsin": UNIT, "arcsinh": A,
     "arctan": A, "arctanh": UNIT, "cbrt": P, "conj": A, "conjugate": A, "copy": A, "cos": A,
-    "cosh": A, "deg2rad": A, "exp": A, "exp2": A, "expm1": A, "fabs": A, "log": P, "log10": P,
-    "log1p": P, "log2": P, "negative": A, "rad2deg": A, "real": A, "reciprocal": P, "sin": A,
-    "sinc": A, "sinh": A, "sqrt": P, "square": A, "tan": UNIT, "tanh": A, "nan_to_num": A,
+    "cosh": A, "i0": A, "deg2rad": A, "exp": A, "exp2": A, "expm1": A, "fabs": A, "log": P,
+    "log10": P, "log1p": P, "log2": P, "negative": A, "rad2deg": A, "real": A, "reciprocal": P,
+    "sin": A, "sinc": A, "sinh": A, "sqrt": P, "square": A, "tan": UNIT, "tanh": A, "nan_to_num": A,
     "ravel": A, "fliplr": A, "flipud": A, "corrcoef": A, "diagflat": ROW, "sort": DISTINCT,
     "median": DISTINCT, "nanmedian": DISTINCT, "sum": A, "mean": A, "max": DISTINCT,
     "min": DISTINCT, "amax": DISTINCT, "amin": DISTINCT, "prod": P, "std": A, "var": A,
