@@ -197,3 +197,22 @@ def validate_activation(classifier_activation, weights):
         raise ValueError("Only `None` and `softmax` activations are allowed for the "
                          "`classifier_activation` argument when using pretrained weights, with "
                          f"`include_top=True`; Received: classifier_activation={activation}")
+
+
+def correct_pad(inputs, kernel_size):
+    """The ZeroPadding2D padding before a stride-2 "valid" convolution that gives TensorFlow's
+    "same" output: one more row/column at the bottom/right for an even (or unknown) size.
+
+    Returns ``((top, bottom), (left, right))``, for ``layers.ZeroPadding2D(padding=...)``.
+
+    >>> correct_pad(kerasish.Input((224, 224, 3)), 3)
+    ((0, 1), (0, 1))
+    """
+    first = 2 if kerasish.config.image_data_format() == "channels_first" else 1
+    rows, cols = tuple(inputs.shape)[first:first + 2]
+    if isinstance(kernel_size, int):
+        kernel_size = (kernel_size, kernel_size)
+    # NOTE: an unknown size counts as even, as in Keras (a graph built once for any size).
+    adjust = (1, 1) if rows is None else (1 - rows % 2, 1 - cols % 2)
+    half = (kernel_size[0] // 2, kernel_size[1] // 2)
+    return ((half[0] - adjust[0], half[0]), (half[1] - adjust[1], half[1]))

@@ -4,6 +4,10 @@ kerasish never downloads. ``"imagenet"`` means the very file ``keras.utils.get_f
 left in Keras's cache, ``$KERAS_HOME/models/<Keras's file name>`` (default
 ``~/.keras/models``), so weights Keras already downloaded are used as they are. When the file is
 missing, the error gives the path to put it at and the URL where Keras publishes it.
+
+A family with fixed file names adds one entry to ``IMAGENET_FILES`` (with :func:`imagenet_entry`)
+and calls :func:`load_model_weights`; a family whose file name depends on its arguments
+(MobileNet's alpha and size) finds it with :func:`cached_file` and loads it itself.
 """
 from __future__ import annotations
 
@@ -12,36 +16,59 @@ import os
 from kerasish.datasets import _cache
 
 CACHE_SUBDIR = "models"
-ORIGIN = "https://storage.googleapis.com/tensorflow/keras-applications/"
+STORAGE = "https://storage.googleapis.com/"
+ORIGIN = STORAGE + "tensorflow/keras-applications/"
 
-# model -> (file name, md5 Keras checks after a download) with and without the top.
+
+def imagenet_entry(folder, top, notop, top_md5=None, notop_md5=None, base=ORIGIN):
+    """One ``IMAGENET_FILES`` entry: ``{include_top: (file name, origin URL, md5)}``.
+
+    ``folder`` is the family's folder under ``base`` (Keras's base weights URL).
+
+    >>> imagenet_entry("vgg16", "a.h5", "a_notop.h5")[False][1]
+    'https://storage.googleapis.com/tensorflow/keras-applications/vgg16/a_notop.h5'
+    """
+    url = f"{base}{folder}/" if folder else base
+    return {True: (top, url + top, top_md5), False: (notop, url + notop, notop_md5)}
+
+
+# model -> {include_top: (Keras's cache file name, its origin URL, the md5 Keras checks)}.
 # NOTE: the md5s are kept for reference only: a file put in the cache by hand is trusted as is
 # (it may be a re-export), and a mismatch would make Keras download again, which we never do.
 IMAGENET_FILES = {
-    "inception_v3": {
-        True: ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-               "9a0d58056eeedaa3f26cb7ebd46da564"),
-        False: ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                "bcbd6486424b2319ff4ef7d526e38f63"),
-    },
+    "inception_v3": imagenet_entry(
+        "inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "9a0d58056eeedaa3f26cb7ebd46da564", "bcbd6486424b2319ff4ef7d526e38f63"),
 }
 
 
+def valid_weights_argument(weights):
+    """Whether ``weights`` is ``None``, ``"imagenet"`` or an existing path (Keras's test).
+
+    >>> valid_weights_argument("imagenet")
+    True
+    """
+    return weights is None or is_imagenet(weights) or _exists(weights)
+
+
 def check_weights_argument(weights, include_top, classes):
-    """Keras's checks of ``weights`` and ``classes``, made before the model is built.
+    """Keras's checks of ``weights`` and ``classes``, made before the model is built (with the
+    texts of InceptionV3; families whose texts differ check with :func:`valid_weights_argument`).
 
     >>> check_weights_argument(None, include_top=True, classes=10)
     """
-    if not (weights is None or _is_imagenet(weights) or _exists(weights)):
+    if not valid_weights_argument(weights):
         raise ValueError("The `weights` argument should be either `None` (random "
                          "initialization), `imagenet` (pre-training on ImageNet), or the path "
                          f"to the weights file to be loaded; Received: weights={weights}")
-    if _is_imagenet(weights) and include_top and classes != 1000:
+    if is_imagenet(weights) and include_top and classes != 1000:
         raise ValueError('If using `weights="imagenet"` with `include_top=True`, `classes` '
                          f"should be 1000. Received classes={classes}")
 
 
-def _is_imagenet(weights):
+def is_imagenet(weights):
+    """``weights == "imagenet"``, without comparing arrays or paths element-wise."""
     return isinstance(weights, str) and weights == "imagenet"
 
 
@@ -52,17 +79,26 @@ def _exists(path):
         return False
 
 
-def imagenet_weights_path(model_name, include_top):
-    """Path of Keras's ImageNet weights file for ``model_name`` in Keras's cache.
+def cached_file(fname, origin):
+    """Path of Keras's file ``fname`` in ``$KERAS_HOME/models``; never downloads.
 
-    Raises FileNotFoundError with the path to put the file at and its URL when it is absent.
+    Raises FileNotFoundError naming the path to put the file at, its name and ``origin`` (the
+    URL Keras downloads it from) when it is absent.
+
+    >>> cached_file("vgg16_weights_tf_dim_ordering_tf_kernels.h5", ORIGIN)  # doctest: +SKIP
+    '/home/me/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels.h5'
+    """
+    return _cache.find_file(fname, origin, cache_subdir=CACHE_SUBDIR)
+
+
+def imagenet_weights_path(model_name, include_top):
+    """Path of Keras's ImageNet weights file for ``model_name`` (a key of ``IMAGENET_FILES``).
 
     >>> imagenet_weights_path("inception_v3", include_top=False)  # doctest: +SKIP
     '/home/me/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5'
     """
-    fname, _ = IMAGENET_FILES[model_name][bool(include_top)]
-    origin = f"{ORIGIN}{model_name}/{fname}"
-    return _cache.find_file(fname, origin, cache_subdir=CACHE_SUBDIR)
+    fname, origin, _ = IMAGENET_FILES[model_name][bool(include_top)]
+    return cached_file(fname, origin)
 
 
 def load_model_weights(model, model_name, weights, include_top):
@@ -73,7 +109,7 @@ def load_model_weights(model, model_name, weights, include_top):
 
     >>> load_model_weights(model, "inception_v3", None, include_top=True)  # doctest: +SKIP
     """
-    if _is_imagenet(weights):
+    if is_imagenet(weights):
         model.load_weights(imagenet_weights_path(model_name, include_top))
     elif weights is not None:
         model.load_weights(weights)
