@@ -30,9 +30,14 @@ class Cumprod(Function):
         return self.y
 
     def backward(self, xp, gy):
-        # dy_j/dx_i = prod_{k <= j, k != i} x_k. The product before i times the products after
-        # i up to j (exclusive of i) avoids dividing by a zero entry.
+        # dy_j/dx_i = prod_{k <= j, k != i} x_k, which is y_j / x_i without zeros: then the
+        # gradient is a reversed cumulative sum of gy * y, divided by x.
         ax, x = self.axis or 0, self.x
+        if not (x == 0).any():
+            g = _flip(xp, xp.cumsum(_flip(xp, gy * self.y, ax), axis=ax), ax) / x
+            return (g.reshape(self.shape),)
+        # With zeros, the product before i times the products after i up to j (a loop over
+        # the axis) never divides by one.
         xm = xp.moveaxis(x, ax, 0)
         gm = xp.moveaxis(gy, ax, 0)
         n = xm.shape[0]
