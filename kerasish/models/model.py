@@ -161,30 +161,156 @@ def model_from_json(json_string, custom_objects=None):
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
                 recursive=False, **kwargs):
-    """A new model with the same architecture and fresh weights (from its config).
+    """A new model with the same architecture and new layers (fresh weights), as Keras 3's.
 
-    Only the default arguments are supported.
+    Args:
+        model: A Sequential, functional or subclassed model.
+        input_tensors: KerasTensors to build the clone on (Sequential and functional models).
+        clone_function: ``layer -> new layer`` for every layer but the inputs (default:
+            ``layer.__class__.from_config(layer.get_config())``).
+        call_function: ``(layer, *args, **kwargs) -> outputs``, how each cloned layer is called
+            (functional models).
+        recursive: Clone nested Sequential and functional models layer by layer too.
 
-    >>> clone = clone_model(model)
+    A compiled model's clone is compiled the same way.
+
+    >>> clone = clone_model(model, clone_function=lambda layer: layer)  # shares the layers
     """
+    from .functional import Functional
+    from .sequential import Sequential
+
+    cache = kwargs.pop("cache", None)
+    if kwargs:
+        raise ValueError(f"Unexpected keyword argument(s): {tuple(kwargs.keys())}")
+    if isinstance(model, Sequential):
+        if call_function is not None:
+            raise ValueError(
+                "`call_function` argument is not supported with Sequential models.  In a "
+                "Sequential model, layers aren't called at model-construction time (they're "
+                "merely listed). Use `call_function` with Functional models only. Received "
+                f"model of type '{type(model).__name__}', with call_function={call_function}")
+        wrapped = _wrap_clone_function(clone_function, None, recursive, cache)
+        return _clone_sequential(model, wrapped, input_tensors)
+    if isinstance(model, Functional) and (
+            type(model).get_config is Functional.get_config or clone_function or input_tensors):
+        wrapped = _wrap_clone_function(clone_function, call_function, recursive, cache)
+        return _clone_functional(model, wrapped, input_tensors, call_function)
+    if clone_function or input_tensors:
+        raise ValueError("Arguments `clone_function` and `input_tensors` are only supported for "
+                         "Sequential models or Functional models. Received model of type "
+                         f"'{type(model).__name__}', with clone_function={clone_function} and "
+                         f"input_tensors={input_tensors}")
+    if call_function is not None:
+        raise ValueError("Argument `call_function` is only supported for Functional models. "
+                         f"Received model of type '{type(model).__name__}', with "
+                         f"call_function={call_function}")
     from ..layers.core import Lambda
     from ..saving.serialization import deserialize_keras_object, serialize_keras_object
 
-    given = {"input_tensors": input_tensors, "clone_function": clone_function,
-             "call_function": call_function, **kwargs}
-    unsupported = {k: v for k, v in given.items() if v is not None}
-    if unsupported or recursive:
-        raise NotImplementedError("clone_model supports only its default arguments. "
-                                  f"Received: {unsupported or {'recursive': recursive}}")
     config = serialize_keras_object(model)
-    config.pop("compile_config", None)
     # NOTE: the functions of Lambda layers come from the model in memory, not from code.
-    functions = {}
+    objects = {type(model).__name__: type(model)}
     for layer in _all_layers(model):
         if isinstance(layer, Lambda):
-            functions[layer.name] = layer.function
-            functions[getattr(layer.function, "__name__", "")] = layer.function
-    return deserialize_keras_object(config, custom_objects=functions, safe_mode=False)
+            objects[layer.name] = layer.function
+            objects[getattr(layer.function, "__name__", "")] = layer.function
+    return deserialize_keras_object(config, custom_objects=objects, safe_mode=False)
+
+
+def _default_clone(layer):
+    return type(layer).from_config(layer.get_config())
+
+
+def _wrap_clone_function(clone_function, call_function, recursive, cache):
+    """``clone_function`` with a cache (a shared layer is cloned once) and, with
+    ``recursive``, nested models cloned layer by layer."""
+    from .functional import Functional
+    from .sequential import Sequential
+
+    clone_function = clone_function or _default_clone
+    cache = {} if cache is None else cache
+
+    def wrapped(layer):
+        if id(layer) not in cache:
+            if recursive and isinstance(layer, (Sequential, Functional)):
+                cache[id(layer)] = clone_model(
+                    layer, clone_function=clone_function, recursive=True, cache=cache,
+                    call_function=None if isinstance(layer, Sequential) else call_function)
+            else:
+                cache[id(layer)] = clone_function(layer)
+        return cache[id(layer)]
+
+    return wrapped
+
+
+def _compiled_like(clone, model):
+    if getattr(model, "compiled", False):
+        clone.compile_from_config(model.get_compile_config())
+    return clone
+
+
+def _clone_sequential(model, clone_function, input_tensors):
+    from ..layers.input_layer import Input, InputLayer
+    from ..symbolic import is_keras_tensor
+
+    new_layers = [clone_function(layer) for layer in model.layers]
+    first = model._stack[0] if model._stack else None
+    if input_tensors is not None:
+        if isinstance(input_tensors, (list, tuple)):
+            if len(input_tensors) != 1:
+                raise ValueError("Argument `input_tensors` must contain a single tensor.")
+            input_tensors = input_tensors[0]
+        if not is_keras_tensor(input_tensors):
+            raise ValueError("Argument `input_tensors` must be a KerasTensor. Received invalid "
+                             f"value: input_tensors={input_tensors}")
+        new_layers = [input_tensors] + new_layers
+    elif isinstance(first, InputLayer):
+        new_layers = [Input(batch_shape=first.batch_shape, dtype=first.dtype,
+                            name=first.name)] + new_layers
+    from .sequential import Sequential
+
+    return _compiled_like(Sequential(new_layers, name=model.name, trainable=model.trainable),
+                          model)
+
+
+def _clone_functional(model, clone_function, input_tensors, call_function):
+    from .. import utils
+    from ..layers.input_layer import Input
+    from ..symbolic import is_keras_tensor
+    from .functional import Functional
+
+    if input_tensors is not None:
+        if not all(is_keras_tensor(x) for x in utils.flatten(input_tensors)):
+            raise ValueError("All entries in `input_tensors` must be KerasTensors. Received "
+                             f"invalid values: inputs_tensors={input_tensors}")
+        if len(utils.flatten(input_tensors)) != len(model.inputs):
+            raise ValueError("`input_tensors` must have the same structure as model.input"
+                             f"\nReference structure: {model.input}\nReceived structure: "
+                             f"{input_tensors}")
+    else:
+        input_tensors = utils.map_structure(
+            lambda x: Input(batch_shape=x.shape, dtype=x.dtype, name=x._keras_history[0].name),
+            model._inputs_struct)
+
+    def layer_fn(layer):
+        new_layer = clone_function(layer)
+        if call_function is None:
+            return new_layer
+        return lambda *args, **kwargs: call_function(new_layer, *args, **kwargs)
+
+    outputs = model._run_through_graph(input_tensors, layer_fn=layer_fn)
+    cls = type(model) if _functional_like_constructor(type(model)) else Functional
+    return _compiled_like(cls(input_tensors, outputs, name=model.name), model)
+
+
+def _functional_like_constructor(cls):
+    """Whether ``cls.__init__`` takes Functional's arguments (Keras's test)."""
+    import inspect
+
+    from .functional import Functional
+
+    return inspect.getfullargspec(cls.__init__).args[1:] == \
+        inspect.getfullargspec(Functional.__init__).args[1:]
 
 
 def _all_layers(model):
