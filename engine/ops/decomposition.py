@@ -162,7 +162,8 @@ class SVD(Function):
         gu, gs, gvh = _unpack(gy, [self.u.shape, s.shape, self.vh.shape])
         if xp.any(gu[..., k:] != 0) or xp.any(gvh[..., k:, :] != 0):
             raise NotImplementedError("svd: the columns of u or v beyond min(m, n) (from "
-                                      "full_matrices=True) have no gradient.")
+                                      "full_matrices=True) have no gradient. Received: "
+                                      f"x.shape={self.u.shape[:-1] + self.vh.shape[-1:]}")
         gu, gv = gu[..., :k], _t(gvh[..., :k, :])
         # Townsend (2016) / PyTorch: U [skew(U^T gU) / E S + S skew(V^T gV) / E + diag(gS)] V^T
         # plus the parts of gU, gV outside the spans of U, V; E_ij = s_j^2 - s_i^2.

@@ -120,7 +120,7 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
                          f"supported. Received: fill_mode={fill_mode}")
     if pad_to_aspect_ratio and crop_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be "
-                         "`True`.")
+                         "`True`. Received: pad_to_aspect_ratio=True, crop_to_aspect_ratio=True")
     if len(size) != 2:
         raise ValueError("Argument `size` must be a tuple of two elements (height, width). "
                          f"Received: size={size}")

@@ -272,7 +272,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     if not callable(f):
         raise TypeError(f"`f` should be a callable. Received: f={f}")
     if xs is None and length is None:
-        raise ValueError("Got no `xs` to scan over and `length` not provided.")
+        raise ValueError("Got no `xs` to scan over and `length` not provided. Received: "
+                         "xs=None, length=None")
     _eager("scan", init, xs)
     flat = [] if xs is None else [tensor(x) for x in tree.flatten(xs)]
     n = int(length) if length is not None else flat[0].shape[0]
