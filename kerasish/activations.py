@@ -191,6 +191,11 @@ def get(identifier):
         identifier = identifier.get("config", identifier.get("class_name"))
     if isinstance(identifier, str) and identifier in _ALL:
         return _ALL[identifier]
+    if isinstance(identifier, str):  # "package>name" of register_keras_serializable, a scope's
+        from .saving.object_registration import get_registered_object
+
+        if callable(get_registered_object(identifier)):
+            return get_registered_object(identifier)
     raise ValueError(f"Could not interpret activation function identifier: {identifier}")
 
 
@@ -214,4 +219,10 @@ def serialize(activation) -> str:
     for name, fn in _ALL.items():
         if fn is activation:
             return name
+    from .saving.object_registration import registered_name_or_none
+
+    registered = registered_name_or_none(activation)
+    if registered is not None:  # Keras's dict, so that loading finds it in the registry
+        return {"module": "builtins", "class_name": "function", "config": registered,
+                "registered_name": "function"}
     return getattr(activation, "__name__", "custom")

@@ -334,3 +334,15 @@ def test_enable_unsafe_deserialization_turns_safe_mode_off(tmp_path, monkeypatch
     keras.config.enable_unsafe_deserialization()
     loaded = saving.load_model(path, custom_objects={"five": five})
     np.testing.assert_allclose(loaded.predict(np.ones((1, 2), "float32"), verbose=0), [[5, 5]])
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_builtin_layer_with_registered_activation_round_trips(tmp_path, suffix):
+    dense = layers.Dense(2, activation=scaled_relu)
+    assert dense.get_config()["activation"] == saving.serialize_keras_object(scaled_relu)
+    assert layers.Dense.from_config(dense.get_config()).activation is scaled_relu
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Dense(2, activation=scaled_relu, name="d")(inputs))
+    path = str(tmp_path / f"act{suffix}")
+    model.save(path)
+    assert saving.load_model(path).get_layer("d").activation is scaled_relu
