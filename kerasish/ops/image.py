@@ -77,7 +77,7 @@ def rgb_to_hsv(images, data_format=None):
     """RGB in [0, 1] to hue, saturation, value in [0, 1]."""
     x, axis = _float_images(images, _fmt(data_format))
     zero = Tensor(xp_of(x).zeros((), dtype=x.dtype))
-    x = E.where(E.less(E.abs(x), np.finfo(x.dtype).eps), zero, x)
+    x = E.where(E.less(E.abs(x), float(np.finfo(x.dtype).eps)), zero, x)
     r, g, b = _planes(x, axis)
     value = E.maximum(E.maximum(r, g), b)
     spread = value - E.minimum(E.minimum(r, g), b)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine import Tensor
 from engine import ops as E
 
@@ -249,6 +251,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
             keep = keep & xp.asarray(array(mask)).astype(bool)
         if is_causal:
             keep = keep & xp.tril(xp.ones(logits.shape[-2:], dtype=bool))
-        logits = E.where(Tensor(keep), logits, const(-0.7 * 3.38953e38, logits))
+        big = 65500.0 if logits.dtype == np.float16 else 3.38953e38  # Keras's large negative
+        logits = E.where(Tensor(keep), logits, const(-0.7 * big, logits))
     probs = E.softmax(logits, axis=-1)
     return E.einsum("bnts,bsnh->btnh", probs, v)
