@@ -10,12 +10,19 @@ class KerasTensor:
     """A placeholder for a tensor in a functional graph: shape (None = unknown) and dtype.
 
     ``_keras_history`` is ``(layer, node_index, tensor_index)``: which call of which layer
-    produced it.
+    produced it. Python operators (``+ - * / // % ** @``, comparisons but ``==``, ``& | ^ ~``,
+    ``abs``, ``round``, indexing) record the matching ``keras.ops`` call, as in Keras 3:
+
+    >>> x = Input((3,))
+    >>> (x[:, :1] * 2 + 1).shape
+    (None, 1)
     """
 
-    def __init__(self, shape, dtype="float32", name=None, history=None):
+    def __init__(self, shape, dtype="float32", name=None, history=None, sparse=False):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype).name
+        # NOTE: strings are not NumPy dtypes of a fixed width; Keras calls them all "string".
+        self.dtype = "string" if is_string_dtype(dtype) else np.dtype(dtype).name
+        self.sparse = bool(sparse)  # a SparseBatch at run time (docs/sparse.md)
         self.name = name or utils.unique_name("keras_tensor")
         self._keras_history = history
 
@@ -58,6 +65,17 @@ class KerasTensor:
         return _ops().round(self, decimals=ndigits or 0)
 
     __hash__ = object.__hash__
+
+
+def is_string_dtype(dtype) -> bool:
+    """Whether ``dtype`` names strings: "string", ``str``/``bytes``, or a NumPy str, bytes or
+    object dtype (string batches are NumPy object arrays, docs/sparse.md)."""
+    if isinstance(dtype, str) and dtype == "string":
+        return True
+    try:
+        return np.dtype(dtype).kind in "USO"
+    except TypeError:
+        return False
 
 
 def _ops():
