@@ -99,6 +99,9 @@ def top_k(x, k, sorted=True):
     array([1, 2], dtype=int32)
     """
     x = tensor(x)
+    if not 0 <= k <= x.shape[-1]:
+        raise ValueError(f"top_k: `k` must lie in [0, {x.shape[-1]}] (the last axis). Received: "
+                         f"k={k}, x.shape={tuple(x.shape)}")
     xp = xp_of(x)
     order = xp.argsort(-x.data, axis=-1, kind="stable")[..., :k].astype(np.int32)
     return E.take_along_axis(x, Tensor(order), axis=-1), Tensor(order)

@@ -190,6 +190,8 @@ def test_top_k_and_in_top_k():
     hit = ops.in_top_k(np.array([order[0, 0], order[1, 1], order[2, -1]]), X, 2).numpy()
     assert hit.tolist() == [True, True, True]
     assert ops.in_top_k(np.array([order[0, 0]]), -X[:1], 1).numpy().tolist() == [False]
+    with pytest.raises(ValueError, match="k=6"):
+        ops.top_k(X, 6)
 
 
 ELEMENTWISE = [
