@@ -35,3 +35,6 @@ __all__ = sorted(set(__all__) | {n for m in (segment, special, spectral) for n i
 from . import decomposition  # noqa: E402
 from .decomposition import *  # noqa: E402,F401,F403
 __all__ = sorted(set(__all__) | set(decomposition.__all__))
+from . import sparse  # noqa: E402
+from .sparse import *  # noqa: E402,F401,F403
+__all__ = sorted(set(__all__) | set(sparse.__all__))
