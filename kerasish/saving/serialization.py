@@ -414,7 +414,7 @@ def _deserialize(config, objects, safe):
     return _instantiate(cls, config, objects, safe)
 
 
-def deserialize_keras_object(config, custom_objects=None, safe_mode=True):
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object a config describes: Keras 3 dicts (``module``, ``registered_name``,
     ``build_config``, ``compile_config``) or tf.keras 2's (``class_name`` and ``config`` only).
 
@@ -425,10 +425,16 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True):
             from here, under the layer's name (with ``safe_mode=False``).
         safe_mode: refuse Python lambdas stored as code (Keras's error); kerasish never runs
             such code, even with ``safe_mode=False``.
+        **kwargs: ``module_objects``, a library's own ``{name: object}`` (looked up last).
 
     >>> deserialize_keras_object({"class_name": "Dense", "config": {"units": 2}}).units
     2
     """
+    module_objects = kwargs.pop("module_objects", None)
+    if kwargs:
+        raise TypeError(f"Unexpected keyword argument(s): {tuple(kwargs)}")
+    if module_objects:
+        custom_objects = {**module_objects, **(custom_objects or {})}
     with deserialization_scope(custom_objects, safe_mode) as (objects, safe):
         return _deserialize(config, objects, safe)
 
