@@ -346,3 +346,38 @@ def test_builtin_layer_with_registered_activation_round_trips(tmp_path, suffix):
     path = str(tmp_path / f"act{suffix}")
     model.save(path)
     assert saving.load_model(path).get_layer("d").activation is scaled_relu
+
+
+@saving.register_keras_serializable(package="RegTest")
+class ScaledMSE(keras.losses.Loss):
+    def __init__(self, scale=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, y_true, y_pred):
+        return ops.multiply(ops.mean(ops.square(ops.subtract(y_pred, y_true)), axis=-1),
+                            self.scale)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@saving.register_keras_serializable(package="RegTest")
+def abs_error(y_true, y_pred):
+    return ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_registered_loss_class_and_metric_function_round_trip(tmp_path, suffix):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Dense(1, kernel_initializer="ones")(inputs))
+    model.compile(optimizer="sgd", loss=ScaledMSE(scale=0.25), metrics=[abs_error])
+    x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
+    # Predictions 2: loss 0.25 * 4 = 1, abs error 2.
+    expected = {"abs_error": 2.0, "loss": 1.0}
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == expected
+    path = str(tmp_path / f"loss{suffix}")
+    model.save(path)
+    loaded = saving.load_model(path)
+    assert isinstance(loaded.loss, ScaledMSE) and loaded.loss.scale == 0.25
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True) == expected
