@@ -249,9 +249,12 @@ def _binary(name, compute, result, f):
         a, b = tensors(x1, x2, dtype=dtype)
         return f(a, b)
 
-    if result is None:
-        result = compute
-    return _define(name, op, result)
+    if name.startswith(("bitwise", "left", "right")):  # Keras names these arguments x and y
+        def bitwise(x, y):
+            return op(x, y)
+
+        return _define(name, bitwise, result or compute)
+    return _define(name, op, result or compute)
 
 
 for _name, (_compute, _result, _f) in _BINARY.items():

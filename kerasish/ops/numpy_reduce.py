@@ -103,6 +103,20 @@ _REDUCTIONS = {
 for _name, (_rule, _f) in _REDUCTIONS.items():
     globals()[_name] = _reduction(_name, _rule, _f,
                                   f"``keras.ops.{_name}(x, axis=None, keepdims=False)``.")
+_prod = globals()["prod"]
+
+
+def _prod_spec(x, axis=None, keepdims=False, dtype=None):
+    spec = _reduce_spec(summed)(x, axis, keepdims)
+    return spec if dtype is None else KerasTensor(spec.shape, dtype=dtypes.standardize_dtype(
+        dtype))
+
+
+@keras_op(spec=_prod_spec)
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """The product of the entries along ``axis`` (in ``dtype`` when given)."""
+    y = _prod(x, axis, keepdims)
+    return y if dtype is None else E.cast(y, dtypes.standardize_dtype(dtype))
 
 
 def _extreme_spec(x, axis=None, keepdims=False, initial=None):
