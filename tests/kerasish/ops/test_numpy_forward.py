@@ -294,3 +294,14 @@ def test_other(case):
 def test_top_level_names_are_the_numpy_ones():
     for name in knp.__all__:
         assert getattr(ops, name) is getattr(knp, name), name
+
+
+def test_signatures_are_keras_ones():
+    """Argument names, order and defaults as Keras 3.15's (written once from ``inspect``)."""
+    import inspect
+    import json
+    import pathlib
+
+    path = pathlib.Path(__file__).with_name("keras_numpy_signatures.json")
+    for name, signature in json.loads(path.read_text()).items():
+        assert str(inspect.signature(getattr(knp, name))) == signature, name
