@@ -82,8 +82,8 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         x = E.reshape(x, (1,))
     epsilon = config.epsilon() if epsilon is None else epsilon
     if order == 2:
-        inv = 1.0 / E.sqrt(E.sum(E.square(x), axis=axis, keepdims=True))
-        return x * E.minimum(inv, 1.0 / epsilon)
+        # NOTE: min(1/sqrt(s), 1/eps) as Keras, written so that a zero vector divides by eps
+        return x / E.sqrt(E.maximum(E.sum(E.square(x), axis=axis, keepdims=True), epsilon ** 2))
     norm = E.power(E.sum(E.power(E.abs(x), float(order)), axis=axis, keepdims=True),
                    1.0 / order)
     return x / E.maximum(norm, epsilon)

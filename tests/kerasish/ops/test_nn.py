@@ -363,3 +363,7 @@ def test_a_functional_model_of_nn_ops_trains_and_predicts_like_eager():
     e = head(nn.adaptive_average_pool(nn.rms_normalization(nn.celu(ops.reshape(e, (-1, 6, 8)))),
                                       2))
     np.testing.assert_allclose(model.predict(x, verbose=0), e.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_normalize_of_a_zero_vector_is_zero_without_warnings():
+    np.testing.assert_array_equal(nn.normalize(np.zeros((2, 3), "float32")).numpy(), 0)
