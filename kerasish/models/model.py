@@ -231,6 +231,8 @@ def _wrap_clone_function(clone_function, call_function, recursive, cache):
     cache = {} if cache is None else cache
 
     def wrapped(layer):
+        if hasattr(layer, "_keras_op_config"):  # a keras.ops call: reused, as Keras's ops
+            return layer
         if id(layer) not in cache:
             if recursive and isinstance(layer, (Sequential, Functional)):
                 cache[id(layer)] = clone_model(

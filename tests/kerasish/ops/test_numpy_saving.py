@@ -96,3 +96,13 @@ def test_an_op_unknown_to_kerasish_ops_is_refused_by_name():
     config["config"]["layers"][1]["class_name"] = "System"
     with pytest.raises(ValueError, match="Unknown Keras op 'System'"):
         model_from_json(json.dumps(config))
+
+
+def test_clone_model_reuses_the_op_nodes_and_clones_the_layers():
+    x = Input((3,))
+    y = ops.sin(layers.Dense(3, name="dense")(x)) * 2 + x[:, :1]
+    model = Model(x, y)
+    clone = kerasish.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(DATA, verbose=0), model.predict(DATA, verbose=0))
+    assert clone.get_layer("dense") is not model.get_layer("dense")
