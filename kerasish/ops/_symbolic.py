@@ -87,7 +87,7 @@ class OpLayer(Layer):
         """This layer's entry among a functional config's layers: Keras's op class
         (``keras.src.ops.numpy``, ``Sin``) with only the name in its config."""
         family = self.fn.__module__.rsplit(".", 1)[-1].lstrip("_").split("_")[0]
-        class_name = "".join(part.title() for part in self.fn.__name__.split("_"))
+        class_name = _class_name(self.fn.__name__)
         return {"module": f"keras.src.ops.{family}", "class_name": class_name,
                 "config": {"name": self.name}, "registered_name": class_name}
 
@@ -101,6 +101,10 @@ class OpLayer(Layer):
         such as ``axis``, come from the config)."""
         self.template, tensors = _template(args, {**self.params, **kwargs})
         return self(tensors)
+
+
+def _class_name(op_name):
+    return "".join(part[:1].upper() + part[1:] for part in op_name.split("_"))
 
 
 def _snake_case(class_name):
@@ -121,8 +125,9 @@ def op_layer_from_config(data):
         raise ValueError(f"Unknown Keras op '{data['class_name']}' in a model config: "
                          f"kerasish.ops has no `{name}`. Received: class_name="
                          f"{data['class_name']!r}")
-    layer = OpLayer(getattr(op, "__wrapped__", op), op.spec, None,
-                    name=config.pop("name", None) or data.get("name"))
+    layer_class = getattr(op, "layer_class", OpLayer)
+    layer = layer_class(getattr(op, "__wrapped__", op), op.spec, None,
+                        name=config.pop("name", None) or data.get("name"))
     for key in ("trainable", "dtype", "function"):
         config.pop(key, None)
     layer.params = config
@@ -133,14 +138,18 @@ def keras_op(spec):
     """Makes ``fn`` record a graph node (shapes from ``spec``) when called on KerasTensors."""
 
     def decorate(fn):
+        # NOTE: one OpLayer subclass per op, named as Keras's op class ("Sin", "GetItem"), so
+        # summaries and configs show the op as Keras does.
+        layer_class = type(_class_name(fn.__name__), (OpLayer,), {"__module__": __name__})
+
         @functools.wraps(fn)
         def op(*args, **kwargs):
             template, tensors = _template(args, kwargs)
             if not tensors:
                 return fn(*args, **kwargs)
-            return OpLayer(fn, spec, template, _tensors=tensors)(tensors)
+            return layer_class(fn, spec, template, _tensors=tensors)(tensors)
 
-        op.spec = spec
+        op.spec, op.layer_class = spec, layer_class
         return op
 
     return decorate
