@@ -276,6 +276,8 @@ class Trainer:
         for batch, data in enumerate(train.epoch(order, start_batch), start=start_batch):
             if steps is not None and batch >= steps:
                 break
+            if batch == start_batch:  # generators and PyDatasets: from their first batch
+                self._build_compiled_from(*data_module.unpack_x_y_sample_weight(data)[:2])
             callback_list.on_train_batch_begin(batch)
             logs = pythonify_logs(self.train_step(_step_data(data)))
             callback_list.on_train_batch_end(batch, logs)
@@ -285,18 +287,25 @@ class Trainer:
 
     def _build_compiled(self, data):
         """Builds the compiled losses and metrics from shapes before training (Keras's
-        symbolic build), so their state exists before the first batch, e.g. to be restored."""
-        if self._compile_loss is None or self._compile_loss.built or \
-                not isinstance(data, data_module.ArrayData):
-            return
-        x, y, _ = data.batch(0)
-        if y is None:
+        symbolic build), so their state exists before the first batch, e.g. to be restored,
+        and ``self.metrics`` lists them in a ``train_step`` of one's own."""
+        if isinstance(data, data_module.ArrayData):
+            x, y, _ = data.batch(0)
+            self._build_compiled_from(x, y)
+
+    def _build_compiled_from(self, x, y):
+        loss_ready = self._compile_loss is None or self._compile_loss.built
+        metrics_ready = self._compile_metrics is None or self._compile_metrics.built
+        if (loss_ready and metrics_ready) or y is None or \
+                not all(hasattr(a, "shape") for a in utils.flatten(x)):
             return
         specs = utils.map_structure(
             lambda a: KerasTensor((None,) + tuple(a.shape[1:]), a.dtype), x)
         y_pred = self.compute_output_spec(specs)
-        self._compile_loss.build(self, y, y_pred)
-        self._compile_metrics.build(self, y, y_pred)
+        if not loss_ready:
+            self._compile_loss.build(self, y, y_pred)
+        if not metrics_ready:
+            self._compile_metrics.build(self, y, y_pred)
 
     # -- evaluate / predict --------------------------------------------------------------------
     def _evaluate_data(self, data, callback_list, in_fit=False):

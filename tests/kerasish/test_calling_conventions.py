@@ -233,3 +233,17 @@ def test_training_is_passed_only_where_call_takes_it():
     model.fit(X, Y, batch_size=2, verbose=0)
     model.predict(X, verbose=0)
     assert Flags.seen[-2:] == [True, False]
+
+
+def test_guide_loop_sees_compiled_metrics_with_a_py_dataset():
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            return X[index:index + 1], Y[index:index + 1]
+
+    model = functional(GuideModel)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mae"])
+    history = model.fit(Batches(), epochs=1, verbose=0)
+    assert history.history == {"loss": [pytest.approx(4.0)], "mae": [pytest.approx(2.0)]}
