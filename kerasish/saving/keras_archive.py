@@ -178,7 +178,16 @@ def compile_from_config(model, config, custom_objects=None):
     >>> compile_from_config(model, {"optimizer": "adam", "loss": "mse"})
     """
     from .. import losses
+    from ..trainer import Trainer
 
+    if type(model).compile is not Trainer.compile:
+        warnings.warn(
+            "`compile()` was not called as part of model loading because the model's "
+            "`compile()` method is custom. All subclassed Models that have `compile()` "
+            "overridden should also override `get_compile_config()` and "
+            "`compile_from_config(config)`. Alternatively, you can call `compile()` manually "
+            "after loading.", stacklevel=2)
+        return
     custom_objects = object_registration.lookup_objects(custom_objects)
     config = dict(config)
     optimizer = config.get("optimizer", "rmsprop")

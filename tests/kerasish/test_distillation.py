@@ -141,3 +141,18 @@ def test_distiller_argument_errors():
     d = Distiller(teacher, student, loss)
     with pytest.raises(ValueError, match="'loss' cannot be `None`"):
         d.compile(optimizer="sgd")
+
+
+def test_distiller_saves_and_loads(tmp_path):
+    d = distiller()
+    d.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    d.fit(X, Y, epochs=1, batch_size=2, verbose=0)
+    path = str(tmp_path / "distiller.keras")
+    d.save(path)
+    # As in Keras, a custom compile() is not replayed on loading: compile again.
+    with pytest.warns(UserWarning, match="`compile\\(\\)` was not called as part of model"):
+        loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, Distiller) and not loaded.compiled
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), d.predict(X, verbose=0))
+    np.testing.assert_allclose(loaded.teacher.predict(X, verbose=0),
+                               d.teacher.predict(X, verbose=0))
