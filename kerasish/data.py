@@ -65,6 +65,8 @@ def _as_host_array(x, name):
     except (TypeError, ValueError) as e:
         raise ValueError(f"Could not convert `{name}` to an array: {e}. "
                          f"Received: {name} of type {type(x).__name__}") from e
+    if array.dtype.kind in "USO" and name == "x":
+        return array.astype(object)  # a string batch stays on the host (docs/sparse.md)
     if array.dtype.kind not in "biuf":
         raise ValueError(
             f"`{name}` has dtype {array.dtype}, which cannot be cast to a number type. "
@@ -79,7 +81,7 @@ def to_device_structure(data):
     device = config.device()
 
     def move(a):
-        if a is None or isinstance(a, Tensor):
+        if a is None or isinstance(a, Tensor) or getattr(a, "dtype", None) == object:
             return a
         return Tensor(backend.to_device(a, device))
 
