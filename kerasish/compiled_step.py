@@ -6,7 +6,7 @@ the loss trackers and the metrics run as in the eager step, so results equal the
 """
 from __future__ import annotations
 
-from engine import jit
+from engine import Tensor, jit
 
 from . import data as data_module
 from . import utils
@@ -17,12 +17,18 @@ def _jit_on(model):
         getattr(model, "jit_compile", "auto") not in (False, None)
 
 
-def applies(model) -> bool:
+def _tensors_only(data):
+    """String batches (NumPy object arrays) are no plan inputs: such steps run eagerly."""
+    return all(x is None or isinstance(x, Tensor) for x in utils.flatten(data))
+
+
+def applies(model, data=None) -> bool:
     """Compiled unless asked not to, or the model changes what the default step computes."""
     from .trainer import Trainer
 
     return _jit_on(model) and type(model).compute_loss is Trainer.compute_loss and \
-        model._compile_loss is not None and not _scales_loss(model.optimizer)
+        model._compile_loss is not None and not _scales_loss(model.optimizer) and \
+        _tensors_only(data)
 
 
 def _scales_loss(optimizer):
@@ -33,10 +39,11 @@ def _scales_loss(optimizer):
         getattr(optimizer, "loss_scale_factor", None) is not None
 
 
-def predict_applies(model) -> bool:
+def predict_applies(model, data=None) -> bool:
     from .trainer import Trainer
 
-    return _jit_on(model) and type(model).predict_step is Trainer.predict_step
+    return _jit_on(model) and type(model).predict_step is Trainer.predict_step and \
+        _tensors_only(data)
 
 
 def _shape_of(structure):

@@ -174,7 +174,7 @@ class Trainer:
                                                   else loss), sample_weight=batch)
 
     def train_step(self, data):
-        if compiled_step.applies(self):
+        if compiled_step.applies(self, data):
             return compiled_step.train_step(self, data)
         x, y, sample_weight = data_module.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
@@ -197,7 +197,7 @@ class Trainer:
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
-        if compiled_step.predict_applies(self):
+        if compiled_step.predict_applies(self, data):
             return compiled_step.predict_step(self, data)
         x, _, _ = data_module.unpack_x_y_sample_weight(data)
         return self(x, training=False)

@@ -34,7 +34,7 @@ NOT_APPLICABLE = {
 PENDING = {
     "keras.applications": ("*", "issue 15: the model zoo"),
     "keras.layers": (
-        {"CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
+        {"HashedCrossing", "Hashing", "IntegerLookup",
          "StringLookup", "TextVectorization", "Resizing", "CenterCrop",
          "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
          "RandomBrightness", "AugMix", "AutoContrast", "CutMix", "Equalization",

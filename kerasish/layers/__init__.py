@@ -42,3 +42,5 @@ from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropo
 from .wrappers import SpectralNormalization, Wrapper
 from .preprocessing.normalization import Normalization
 from .preprocessing.rescaling import Rescaling
+from .preprocessing.category_encoding import CategoryEncoding
+from .preprocessing.discretization import Discretization

@@ -7,6 +7,7 @@ import numbers
 from engine import backend, ops
 
 from .. import activations, constraints, initializers, regularizers, utils
+from ..sparse import SparseBatch
 from ..symbolic import KerasTensor
 from .input_spec import InputSpec
 from .layer import Layer
@@ -56,7 +57,9 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
 
     def call(self, inputs):
-        y = ops.matmul(inputs, self.kernel)
+        # NOTE: a SparseBatch (docs/sparse.md) is a gather-and-sum of the kernel's rows.
+        y = inputs.matmul(self.kernel) if isinstance(inputs, SparseBatch) else \
+            ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             y = ops.add(y, self.bias)
         return self.activation(y)

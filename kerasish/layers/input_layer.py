@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 
-from ..symbolic import KerasTensor, Node
+from ..symbolic import KerasTensor, Node, is_string_dtype
 from .layer import Layer
 
 
 class InputLayer(Layer):
     """The layer behind ``Input()``: owns the graph's input KerasTensor."""
+
+    _accepts_strings = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  input_tensor=None, optional=False, name=None, ragged=False, **kwargs):
@@ -17,7 +19,9 @@ class InputLayer(Layer):
                              f"ragged={ragged}")
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        # NOTE: a string input has no dtype policy; its batches stay NumPy object arrays.
+        self._string_input = is_string_dtype(dtype)
+        super().__init__(name=name, dtype=None if self._string_input else dtype, **kwargs)
         if shape is not None and batch_shape is not None:
             raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time. "
                              f"Received: shape={shape}, batch_shape={batch_shape}")
@@ -34,6 +38,14 @@ class InputLayer(Layer):
             input_tensor = KerasTensor(self.batch_shape, dtype=self.dtype, name=self.name)
         self._input_tensor = input_tensor
         Node(self, (), {}, input_tensor)
+
+    @property
+    def dtype(self):
+        return "string" if self._string_input else self.dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self.dtype_policy = value
 
     def call(self, inputs):
         return inputs

@@ -18,7 +18,8 @@ import engine
 from engine import Tensor, backend
 
 from .. import config, constraints, dtype_policies, initializers, regularizers, utils
-from ..symbolic import KerasTensor, Node, is_keras_tensor
+from ..sparse import SparseBatch
+from ..symbolic import KerasTensor, Node, is_keras_tensor, is_string_dtype
 from ..variables import Variable
 from .input_spec import InputSpec, check_input_spec
 
@@ -193,8 +194,10 @@ class Layer:
         # 2. Symbolic inputs build a graph node and return KerasTensors; nothing is computed.
         if any(is_keras_tensor(x) for x in utils.flatten(inputs)):
             return self._symbolic_call(inputs, args, kwargs)
-        # 3. Arrays become engine Tensors on the current device, floats in the layer's dtype.
+        # 3. Arrays become engine Tensors on the current device, floats in the layer's dtype;
+        #    string arrays and sparse batches pass as they are (docs/sparse.md).
         inputs = utils.map_structure(self._to_tensor, inputs)
+        _check_no_strings(self, inputs)
         # 4. Check the inputs against input_spec, build on first call, check again (build may
         #    pin axes such as Dense's last one).
         check_input_spec(self, inputs)
@@ -228,8 +231,10 @@ class Layer:
     def _to_tensor(self, x):
         if isinstance(x, Tensor):
             return engine.ops.cast(x, self.compute_dtype) if self._casts_input(x) else x
-        if x is None or isinstance(x, (str, bool)):
+        if x is None or isinstance(x, (str, bool, SparseBatch)):
             return x
+        if isinstance(x, np.ndarray) and x.dtype.kind in "USO":
+            return x.astype(object)
         array = backend.to_device(x, config.device())
         if array.dtype.kind == "f" and array.dtype != self.compute_dtype:
             array = array.astype(self.compute_dtype)
@@ -332,6 +337,7 @@ class Layer:
 
     # -- symbolic calls ----------------------------------------------------------------------
     def _symbolic_call(self, inputs, args, kwargs):
+        _check_no_strings(self, inputs)
         check_input_spec(self, inputs)
         if not self.built:
             self._maybe_build(utils.map_structure(lambda t: t.shape, inputs))
@@ -527,6 +533,22 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _check_no_strings(layer, inputs):
+    """Strings carry no gradient and no numbers: only layers that set ``_accepts_strings``
+    (lookups, hashing, text) and containers of layers take them (docs/sparse.md)."""
+    if getattr(layer, "_accepts_strings", False) or layer._layers:
+        return
+    for x in utils.flatten(inputs):
+        dtype = getattr(x, "dtype", None)
+        if isinstance(dtype, (str, np.dtype)) and is_string_dtype(dtype):
+            raise TypeError(
+                f"Layer '{layer.name}' (of type {type(layer).__name__}) computes on numbers but "
+                "received strings. Strings carry no gradient: turn them into numbers first with "
+                "a StringLookup, Hashing or TextVectorization layer. Received: "
+                f"inputs with dtype={dtype} and shape="
+                f"{tuple(x.shape)}")
 
 
 # Layers that legitimately drop a mask without a warning (none yet; merge-free reductions).
