@@ -20,6 +20,8 @@ class Dense(Layer):
     (None, 16)
     """
 
+    _accepts_sparse = True  # a SparseBatch input is a gather-and-sum (docs/sparse.md)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,

@@ -537,10 +537,19 @@ class Layer:
 
 def _check_no_strings(layer, inputs):
     """Strings carry no gradient and no numbers: only layers that set ``_accepts_strings``
-    (lookups, hashing, text) and containers of layers take them (docs/sparse.md)."""
-    if getattr(layer, "_accepts_strings", False) or layer._layers:
+    (lookups, hashing, text) and containers of layers take them; likewise sparse batches go
+    only to layers that set ``_accepts_sparse`` (Dense) (docs/sparse.md)."""
+    if layer._layers:
         return
     for x in utils.flatten(inputs):
+        if (isinstance(x, SparseBatch) or getattr(x, "sparse", False) is True) and \
+                not getattr(layer, "_accepts_sparse", False):
+            raise TypeError(
+                f"Layer '{layer.name}' (of type {type(layer).__name__}) does not take sparse "
+                "batches; only Dense (and LinearModel) consume them. Set `sparse=False` on the "
+                f"layer that makes them. Received: a sparse input of shape {tuple(x.shape)}")
+        if getattr(layer, "_accepts_strings", False):
+            continue
         dtype = getattr(x, "dtype", None)
         if isinstance(dtype, (str, np.dtype)) and is_string_dtype(dtype):
             raise TypeError(

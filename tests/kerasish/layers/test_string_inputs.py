@@ -70,3 +70,13 @@ def test_numeric_layer_refuses_strings_symbolically_and_eagerly():
         layers.Dense(2)(WORDS)
     with pytest.raises(TypeError, match="computes on numbers"):
         layers.Normalization(axis=None)(WORDS)
+
+
+def test_sparse_batches_go_only_to_layers_that_consume_them():
+    ids = keras.Input((2,), dtype="int64")
+    encoded = layers.CategoryEncoding(10, sparse=True)(ids)
+    with pytest.raises(TypeError, match=r"does not take sparse batches.*shape \(None, 10\)"):
+        layers.Activation("relu")(encoded)
+    with pytest.raises(TypeError, match="Set `sparse=False`"):
+        layers.Activation("relu")(layers.CategoryEncoding(10, sparse=True)(np.array([[1, 2]])))
+    assert layers.Dense(3)(encoded).shape == (None, 3)
