@@ -56,6 +56,15 @@ class Model(Trainer, Layer):
     def layers(self):
         return list(self._layers)
 
+    def _maybe_build(self, shapes):
+        # NOTE: a subclassed model's first call creates its layers' weights itself; running it
+        # on zeros first would only repeat it (Keras runs `call` only on an explicit `build`).
+        if not self.built and type(self).build is Model.build:
+            self._build_shapes = shapes
+            self.built = True
+            return
+        super()._maybe_build(shapes)
+
     def build(self, input_shape=None):
         """Builds a subclassed model by running ``call`` once on inputs of ``input_shape``
         (zeros, unknown dimensions set to 1), so that its layers create their weights (Keras

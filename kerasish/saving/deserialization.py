@@ -163,6 +163,12 @@ def _resolve_references(inner, objects, safe):
     return out
 
 
+def _default_model_build(instance):
+    from ..models.model import Model
+
+    return isinstance(instance, Model) and type(instance).build is Model.build
+
+
 def _instantiate(cls, config, objects, safe):
     inner = dict(config.get("config") or {})
     if lambda_config.is_lambda(cls):
@@ -179,7 +185,9 @@ def _instantiate(cls, config, objects, safe):
     build_config = config.get("build_config")
     if build_config and isinstance(instance, Layer) and not instance.built:
         if build_config.get("input_shape") is not None:
-            instance._maybe_build(_to_shape(build_config["input_shape"]))
+            shape = _to_shape(build_config["input_shape"])
+            # A subclassed model builds only when asked to (Model._maybe_build).
+            (instance.build if _default_model_build(instance) else instance._maybe_build)(shape)
         elif build_config.get("shapes_dict"):
             instance.build(**_to_shape(build_config["shapes_dict"]))
             instance.built = True
