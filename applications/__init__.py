@@ -15,6 +15,21 @@ from . import imagenet_utils, weights
 from . import inception_v3
 from .inception_v3 import InceptionV3
 
+from . import resnet, resnet50
+from .resnet import ResNet50, ResNet101, ResNet152
+
+from . import resnet_v2
+from .resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
+
+from . import vgg16
+from .vgg16 import VGG16
+
+from . import vgg19
+from .vgg19 import VGG19
+
+from . import xception
+from .xception import Xception
+
 # NOTE: the top-level preprocess_input / decode_predictions are InceptionV3's (mode "tf"), kept
 # for code written when InceptionV3 was the one zoo model; Keras has no top-level ones.
 from .inception_v3 import decode_predictions, preprocess_input

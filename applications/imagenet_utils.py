@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 import kerasish
+from kerasish import ops
 
 CLASS_INDEX = None
 CLASS_INDEX_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -28,8 +29,9 @@ def preprocess_input(x, data_format=None, mode="caffe"):
 
     ``mode``: "tf" -> x / 127.5 - 1 (pixels in [-1, 1]); "torch" -> x / 255, then each channel
     normalized with ImageNet's mean and std; "caffe" -> RGB to BGR, then ImageNet's mean pixel
-    subtracted. A float NumPy array is updated in place, as in Keras (pass ``np.copy(x)`` to
-    keep it); other inputs (tensors) get a new value.
+    subtracted. An integer input is converted to ``floatx()`` first. A float array (NumPy or
+    CuPy) is updated in place, as Keras updates NumPy arrays (pass a copy to keep it); tensors
+    (engine Tensors, KerasTensors of a model being built) get a new value.
 
     >>> preprocess_input(np.array([[0.0, 127.5, 255.0]]), mode="tf")
     array([[-1.,  0.,  1.]])
@@ -42,9 +44,14 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     elif data_format not in {"channels_first", "channels_last"}:
         raise ValueError("Expected data_format to be one of `channels_first` or "
                          f"`channels_last`. Received: data_format={data_format}")
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or _is_cupy_array(x):
         return _preprocess_numpy_input(x, data_format=data_format, mode=mode)
     return _preprocess_tensor_input(x, data_format=data_format, mode=mode)
+
+
+def _is_cupy_array(x):
+    # NOTE: the zoo may not import cupy (only engine/backend.py does); the type's module tells.
+    return type(x).__module__.split(".")[0] == "cupy" and hasattr(x, "__cuda_array_interface__")
 
 
 def _channel_shape(ndim, data_format):
@@ -61,36 +68,48 @@ def _flip_channels(x, ndim, data_format):
     return x[..., ::-1]
 
 
+def _channel(x, c, data_format):
+    """The index of channel ``c`` (a view's key, for in-place updates)."""
+    if data_format == "channels_first":
+        return c if x.ndim == 3 else (slice(None), c)
+    return (Ellipsis, c)
+
+
 def _preprocess_numpy_input(x, data_format, mode):
-    if not issubclass(x.dtype.type, np.floating):
+    """NumPy and CuPy arrays: Keras's NumPy arithmetic, in place on float inputs."""
+    if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(kerasish.config.floatx(), copy=False)
     if mode == "tf":
         x /= 127.5
         x -= 1.0
         return x
-    ndim = x.ndim
-    shape = _channel_shape(ndim, data_format)
     if mode == "torch":
         x /= 255.0
         mean, std = _TORCH_MEAN, _TORCH_STD
     else:
         # NOTE: the flip is a view, so the in-place updates below still write into the caller's
         # array, as Keras's do.
-        x = _flip_channels(x, ndim, data_format)
+        x = _flip_channels(x, x.ndim, data_format)
         mean, std = _CAFFE_MEAN, None
-    x -= np.asarray(mean, x.dtype).reshape(shape)
-    if std is not None:
-        x /= np.asarray(std, x.dtype).reshape(shape)
+    # Python scalars per channel, as Keras: the arithmetic stays in the array's dtype and works
+    # on any array module.
+    for c in range(3):
+        x[_channel(x, c, data_format)] -= mean[c]
+        if std is not None:
+            x[_channel(x, c, data_format)] /= std[c]
     return x
 
 
 def _preprocess_tensor_input(x, data_format, mode):
     # Tensors take the same arithmetic without in-place updates.
+    dtype = str(getattr(x, "dtype", kerasish.config.floatx()))
+    if not kerasish.backend.is_float_dtype(dtype):
+        dtype = kerasish.config.floatx()
+        x = ops.cast(x, dtype)
     if mode == "tf":
         return x / 127.5 - 1.0
     ndim = len(x.shape)
     shape = _channel_shape(ndim, data_format)
-    dtype = np.dtype(str(getattr(x, "dtype", kerasish.config.floatx())))
     if mode == "torch":
         x = x / 255.0
         mean, std = _TORCH_MEAN, _TORCH_STD

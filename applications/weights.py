@@ -40,7 +40,32 @@ IMAGENET_FILES = {
         "inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
         "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
         "9a0d58056eeedaa3f26cb7ebd46da564", "bcbd6486424b2319ff4ef7d526e38f63"),
+    "vgg16": imagenet_entry(
+        "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc"),
+    "vgg19": imagenet_entry(
+        "vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6"),
+    "xception": imagenet_entry(
+        "xception", "xception_weights_tf_dim_ordering_tf_kernels.h5",
+        "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "0a58e3b7378bc2990ea3b43d5981f1f6", "b0042744bf5b25fce3cb969f33bebb97"),
 }
+# ResNet and ResNetV2 share one folder and one naming rule (Keras's resnet.WEIGHTS_HASHES).
+for _name, _md5s in {
+        "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
+        "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
+        "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+        "resnet50v2": ("3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917"),
+        "resnet101v2": ("6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5"),
+        "resnet152v2": ("a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33"),
+}.items():
+    IMAGENET_FILES[_name] = imagenet_entry(
+        "resnet", f"{_name}_weights_tf_dim_ordering_tf_kernels.h5",
+        f"{_name}_weights_tf_dim_ordering_tf_kernels_notop.h5", *_md5s)
+del _name, _md5s
 
 
 def valid_weights_argument(weights):
