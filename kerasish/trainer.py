@@ -295,7 +295,9 @@ class Trainer:
 
     def _build_compiled_from(self, x, y):
         loss_ready = self._compile_loss is None or self._compile_loss.built
-        metrics_ready = self._compile_metrics is None or self._compile_metrics.built
+        compiled = self._compile_metrics
+        metrics_ready = compiled is None or compiled.built or \
+            not (compiled.metrics_spec or compiled.weighted_spec)
         if (loss_ready and metrics_ready) or y is None or \
                 not all(hasattr(a, "shape") for a in utils.flatten(x)):
             return
