@@ -7,6 +7,7 @@ save), so an epoch can be replayed or resumed from any batch.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -104,6 +105,29 @@ def unpack_x_y_sample_weight(data):
                      f"`(x, y, sample_weight)`, found: {data}")
 
 
+def _short_repr(x, limit=200):
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 4] + " ..."
+
+
+def _check_leaves(data, name):
+    """A list is a list of model inputs (Keras's reading): its leaves must be arrays.
+
+    A list of Python numbers (one sample per inner list, perhaps ragged) is not data Keras
+    accepts; it says so in its words, where slicing would fail with ``len() of unsized object``.
+    """
+    if data is None:
+        return
+    for leaf in utils.flatten(data):
+        if isinstance(leaf, (numbers.Number, str, bytes)):
+            raise ValueError(
+                f"Unrecognized data type: {name}={_short_repr(data)} (of type {type(data)}). "
+                f"A list or tuple is read as one array per model "
+                f"{'input' if name == 'x' else 'output'}; make `{name}` a NumPy "
+                f"array (np.array(...)), padded first if its rows differ in length "
+                f"(keras.utils.pad_sequences).")
+
+
 class ArrayData:
     """In-memory arrays (nested lists/dicts of arrays) served in batches.
 
@@ -114,6 +138,8 @@ class ArrayData:
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, class_weight=None):
+        _check_leaves(x, "x")
+        _check_leaves(y, "y")
         self.x = utils.map_structure(lambda a: _as_host_array(a, "x"), x)
         self.y = None if y is None else utils.map_structure(lambda a: _as_host_array(a, "y"), y)
         self.sample_weight = None if sample_weight is None else _as_host_array(

@@ -55,10 +55,30 @@ def _in_top_k(xp, targets, predictions, k):
     return (predictions > target_scores).sum(axis=-1) < k
 
 
-def _top_k_matches(y_true_ids, y_pred, k):
+class LabelOutOfRangeError(ValueError):
+    """A class id outside ``[0, num_classes)``; the metric classes put their name in front."""
+
+    def __init__(self, where, detail):
+        super().__init__(f"{where}: {detail}")
+        self.detail = detail
+
+
+def _check_label_range(ids, num_classes, fn_name):
+    # NOTE: one cheap reduction (a sync on GPU); an id past the last class would otherwise
+    # index out of bounds (or silently wrap, for a negative one).
+    if ids.size and bool(((ids < 0) | (ids >= num_classes)).any()):
+        bad = ids[(ids < 0) | (ids >= num_classes)]
+        raise LabelOutOfRangeError(
+            fn_name, f"label {int(bad[0])} is out of range for {num_classes} classes "
+            f"(y_pred's last axis): labels must lie in [0, {num_classes}). Received: "
+            f"y_true.min()={int(ids.min())}, y_true.max()={int(ids.max())}")
+
+
+def _top_k_matches(y_true_ids, y_pred, k, fn_name):
     xp = backend.get_array_module(y_pred)
     shape = y_true_ids.shape
     ids = y_true_ids.reshape(-1).astype("int64")
+    _check_label_range(ids, y_pred.shape[-1], fn_name)
     scores = y_pred.reshape(-1, y_pred.shape[-1])
     return _wrap(_in_top_k(xp, ids, scores, k).reshape(shape))
 
@@ -67,16 +87,35 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """How often the one-hot label's class is among the ``k`` highest scores."""
     y_pred = to_array(y_pred)
     y_true = to_array(y_true, backend.device_of(y_pred))
-    return _top_k_matches(y_true.argmax(axis=-1), y_pred, k)
+    return _top_k_matches(y_true.argmax(axis=-1), y_pred, k, "top_k_categorical_accuracy")
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
-    """How often the integer label is among the ``k`` highest scores."""
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """How often the integer label is among the ``k`` highest scores.
+
+    With ``from_sorted_ids``, ``y_pred`` holds class ids sorted from the highest score down,
+    and a label matches when it is one of the first ``k``.
+    """
     y_pred = to_array(y_pred)
     y_true = to_array(y_true, backend.device_of(y_pred))
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
-    return _top_k_matches(y_true, y_pred, k)
+    if from_sorted_ids:
+        ids = y_pred.reshape(-1, y_pred.shape[-1])[:, :k]
+        matches = (ids == y_true.reshape(-1, 1).astype(ids.dtype)).any(axis=-1)
+        return _wrap(matches.reshape(y_true.shape))
+    return _top_k_matches(y_true, y_pred, k, "sparse_top_k_categorical_accuracy")
+
+
+class _NamesLabelErrors:
+    """Names the metric in a label-range error (a bare IndexError in array indexing)."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        try:
+            return super().update_state(y_true, y_pred, sample_weight=sample_weight)
+        except LabelOutOfRangeError as e:
+            raise LabelOutOfRangeError(f"Metric '{self.name}' ({type(self).__name__})",
+                                       e.detail) from None
 
 
 class Accuracy(MeanMetricWrapper):
@@ -151,7 +190,7 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         return {"name": self.name, "dtype": self.dtype}
 
 
-class TopKCategoricalAccuracy(MeanMetricWrapper):
+class TopKCategoricalAccuracy(_NamesLabelErrors, MeanMetricWrapper):
     """How often the one-hot label's class is among the top ``k`` predictions.
 
     >>> m = TopKCategoricalAccuracy(k=1)
@@ -169,7 +208,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
         return {"name": self.name, "dtype": self.dtype, "k": self.k}
 
 
-class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+class SparseTopKCategoricalAccuracy(_NamesLabelErrors, MeanMetricWrapper):
     """How often the integer label is among the top ``k`` predictions.
 
     >>> m = SparseTopKCategoricalAccuracy(k=1)
@@ -179,9 +218,15 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
     _direction = "up"
 
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
+                         from_sorted_ids=from_sorted_ids)
         self.k = k
+        self.from_sorted_ids = from_sorted_ids
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "k": self.k}
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:  # as Keras: written only when set
+            config["from_sorted_ids"] = True
+        return config

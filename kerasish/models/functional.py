@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import collections
 
+from engine import Tensor, ops
+
 from .. import utils
+from ..layers.input_spec import InputSpec
 from ..symbolic import KerasTensor, is_keras_tensor
 from .model import Model
 
@@ -109,6 +112,7 @@ class Functional(Model):
         for t in utils.flatten(inputs):
             if not t._keras_history[0]._inbound_nodes[0].is_input:
                 raise ValueError(f"Model inputs must come from `keras.Input`. Received: {t!r}")
+        self.__dict__.pop("_manual_input_spec", None)  # Layer.__init__'s None: use the inputs'
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self.inputs = utils.flatten(inputs)
@@ -140,15 +144,45 @@ class Functional(Model):
         shapes = [t.shape for t in self.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
+    @property
+    def input_spec(self):
+        """One InputSpec per input (Keras's): its shape without the batch size and its name (the
+        dict key, or the Input's name); a trailing axis of 1 may be added or left out."""
+        if "_manual_input_spec" in self.__dict__:
+            return self.__dict__["_manual_input_spec"]
+        if isinstance(self._inputs_struct, dict):
+            if not all(is_keras_tensor(t) for t in self._inputs_struct.values()):
+                return None  # a nested dict: no checks (Keras)
+            named = [(k, self._inputs_struct[k]) for k in sorted(self._inputs_struct)]
+        else:
+            named = [(t._keras_history[0].name, t) for t in self.inputs]
+        return [InputSpec(shape=(None,) + tuple(t.shape)[1:], allow_last_axis_squeeze=True,
+                          name=name, optional=getattr(t._keras_history[0], "optional", False))
+                for name, t in named]
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self.__dict__["_manual_input_spec"] = value
+
     def build(self, input_shape):
         pass
 
     def _flat_inputs(self, inputs):
         if isinstance(inputs, dict):
-            names = [t.name for t in self.inputs]
             if isinstance(self._inputs_struct, dict):
-                return utils.flatten({k: inputs[k] for k in self._inputs_struct})
-            return [inputs[n] for n in names]
+                keys = list(self._inputs_struct)
+                lookup = dict(self._inputs_struct)
+            else:
+                keys = [t._keras_history[0].name for t in self.inputs]
+                lookup = dict(zip(keys, self.inputs))
+            for key in keys:
+                if key not in inputs:
+                    raise ValueError(
+                        f'Missing data for input "{key}". You passed a data dictionary with '
+                        f"keys {list(inputs.keys())}. Expected the following keys: {keys}")
+            if isinstance(self._inputs_struct, dict):
+                return utils.flatten({k: inputs[k] for k in lookup})
+            return [inputs[k] for k in keys]
         flat = utils.flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(flat) != len(self.inputs):
             names = [t.name for t in self.inputs]
@@ -161,10 +195,43 @@ class Functional(Model):
         return flat
 
     def call(self, inputs, training=None, mask=None):
-        return self._run_through_graph(inputs, mask=mask)
+        return self._run_through_graph(inputs, mask=mask, adjust_rank=True)
 
-    def _run_through_graph(self, inputs, mask=None, layer_fn=None):
+    def _adjust_input_rank(self, flat):
+        """Each input at its Input's rank: a trailing axis of 1 is squeezed or added (Keras)."""
+        adjusted = []
+        for i, (x, ref) in enumerate(zip(flat, self.inputs)):
+            if x is None or not hasattr(x, "shape") or len(x.shape) == len(ref.shape):
+                adjusted.append(x)
+                continue
+            rank, ref_shape = len(x.shape), tuple(ref.shape)
+            if rank == len(ref_shape) + 1 and x.shape[-1] == 1:
+                y = ops.squeeze(x, -1) if isinstance(x, Tensor) else x[..., 0]
+            elif rank == len(ref_shape) - 1 and ref_shape[-1] == 1:
+                y = ops.expand_dims(x, -1) if isinstance(x, Tensor) else x[..., None]
+            else:
+                raise ValueError(
+                    f"Invalid input shape for input {x} with name '{ref._keras_history[0].name}'"
+                    f" and path '{self._input_path(i)}'. Expected shape {ref_shape}, but input "
+                    f"has incompatible shape {tuple(x.shape)}")
+            if isinstance(y, Tensor):
+                y._keras_mask = getattr(x, "_keras_mask", None)
+            adjusted.append(y)
+        return adjusted
+
+    def _input_path(self, index):
+        """Where flat input ``index`` sits in the inputs' structure: '', '0', 'key' (Keras)."""
+        struct = self._inputs_struct
+        if is_keras_tensor(struct):
+            return ""
+        if isinstance(struct, dict) and all(is_keras_tensor(t) for t in struct.values()):
+            return str(sorted(struct)[index])  # flatten's order: sorted keys
+        return str(index)
+
+    def _run_through_graph(self, inputs, mask=None, layer_fn=None, adjust_rank=False):
         flat = self._flat_inputs(inputs)
+        if adjust_rank:
+            flat = self._adjust_input_rank(flat)
         values = {id(x): y for x, y in zip(self.inputs, flat)}
         if mask is not None:
             for y, m in zip(flat, utils.flatten(mask) if utils.is_nested(mask) else [mask]):
