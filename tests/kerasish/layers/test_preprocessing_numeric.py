@@ -109,6 +109,17 @@ def test_normalization_adapt_batches_merge_as_one_array():
     gen.adapt((data[i:i + 10], None) for i in range(0, 50, 10))  # (x, y) batches give x
     np.testing.assert_allclose(gen.adapt_mean.numpy(), expected.mean(), rtol=1e-5)
 
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return data[i * 10:(i + 1) * 10], np.zeros(10)
+
+    sequence = layers.Normalization(axis=-1)
+    sequence.adapt(Batches())
+    np.testing.assert_allclose(sequence.adapt_variance.numpy(), expected.var(0), rtol=1e-5)
+
 
 def test_normalization_errors():
     with pytest.raises(ValueError, match="both `mean` and `variance`"):
@@ -303,3 +314,27 @@ def test_discretization_and_category_encoding_save_load(tmp_path, suffix):
     assert loaded.layers[1].bin_boundaries == disc.bin_boundaries
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6)
+
+
+def test_sparse_path_memory_does_not_grow_with_the_category_count():
+    import tracemalloc
+
+    def peak_bytes(num_tokens):
+        ids = np.random.default_rng(0).integers(0, num_tokens, (512, 1))
+        inputs = keras.Input((1,), dtype="int64")
+        encoded = layers.CategoryEncoding(num_tokens, "one_hot", sparse=True)(inputs)
+        model = keras.Model(inputs, layers.Dense(1, kernel_initializer="zeros")(encoded))
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        y = np.ones((512, 1), "float32")
+        model.fit(ids, y, batch_size=512, epochs=1, verbose=0)  # first step: build, trace
+        tracemalloc.start()
+        model.fit(ids, y, batch_size=512, epochs=1, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    # A dense (512, 100000) float32 batch alone is 200 MB; the sparse step stays near the
+    # size of the kernel and its gradient (100000 floats each).
+    small, large = peak_bytes(1_000), peak_bytes(100_000)
+    assert large < 20e6, large
+    assert large - small < 8 * 100_000 * 4, (small, large)
