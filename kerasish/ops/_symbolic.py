@@ -107,6 +107,11 @@ def _class_name(op_name):
     return "".join(part[:1].upper() + part[1:] for part in op_name.split("_"))
 
 
+# Keras's op classes whose names are not their function's, letters aside.
+_KERAS_CLASS_ALIASES = {"RMSNorm": "rms_normalization", "LayerNorm": "layer_normalization",
+                        "BatchNorm": "batch_normalization"}
+
+
 def _snake_case(class_name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
@@ -119,8 +124,13 @@ def op_layer_from_config(data):
     from .. import ops
 
     config = dict(data.get("config") or {})
-    name = _snake_case(data["class_name"])
-    op = getattr(ops, name, None)
+    name = _KERAS_CLASS_ALIASES.get(data["class_name"], _snake_case(data["class_name"]))
+    namespaces = (ops, ops.image, ops.linalg)  # keras.ops.image's ops are not at top level
+    op = next((getattr(m, name) for m in namespaces if hasattr(m, name)), None)
+    if not callable(getattr(op, "spec", None)):  # "IsIn", "SearchSorted", "CTCLoss", ...
+        squashed = {n.replace("_", ""): getattr(m, n) for m in namespaces for n in dir(m)
+                    if not n.startswith("_")}
+        op = squashed.get(data["class_name"].lower())
     if not callable(getattr(op, "spec", None)):
         raise ValueError(f"Unknown Keras op '{data['class_name']}' in a model config: "
                          f"kerasish.ops has no `{name}`. Received: class_name="

@@ -106,3 +106,14 @@ def test_clone_model_reuses_the_op_nodes_and_clones_the_layers():
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone.predict(DATA, verbose=0), model.predict(DATA, verbose=0))
     assert clone.get_layer("dense") is not model.get_layer("dense")
+
+
+@pytest.mark.parametrize("class_name, op", [
+    ("Sin", "sin"), ("GetItem", "get_item"), ("Log1p", "log1p"), ("Arctan2", "arctan2"),
+    ("Absolute", "absolute"), ("IsIn", "isin"), ("SearchSorted", "searchsorted"),
+    ("AllClose", "allclose"), ("NanToNum", "nan_to_num"), ("TrueDivide", "true_divide")])
+def test_keras_op_classes_resolve_to_kerasish_ops(class_name, op):
+    from kerasish.ops._symbolic import op_layer_from_config
+
+    layer = op_layer_from_config({"class_name": class_name, "config": {"name": "n", "axis": 1}})
+    assert layer.fn.__name__ == op and layer.name == "n" and layer.params == {"axis": 1}
