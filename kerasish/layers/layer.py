@@ -373,6 +373,8 @@ class Layer:
                 if not is_keras_tensor(t):
                     return t
                 shape = tuple(fill if d is None else d for d in t.shape)
+                if t.dtype == "string":  # a string batch is a host object array
+                    return np.full(shape, "", dtype=object)
                 return Tensor(xp.zeros(shape, dtype=t.dtype))
 
             with engine.no_grad():

@@ -80,3 +80,17 @@ def test_sparse_batches_go_only_to_layers_that_consume_them():
     with pytest.raises(TypeError, match="Set `sparse=False`"):
         layers.Activation("relu")(layers.CategoryEncoding(10, sparse=True)(np.array([[1, 2]])))
     assert layers.Dense(3)(encoded).shape == (None, 3)
+
+
+def test_a_string_layer_without_shape_arithmetic_gets_its_spec_by_running():
+    class FirstChar(layers.Layer):
+        _accepts_strings = True
+
+        def call(self, inputs):
+            import engine
+
+            return engine.Tensor(np.vectorize(lambda s: float(len(s[:1])),
+                                              otypes=["float32"])(inputs))
+
+    out = FirstChar()(keras.Input(shape=(3,), dtype="string"))
+    assert out.shape == (None, 3) and out.dtype == "float32"
