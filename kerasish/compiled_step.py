@@ -66,18 +66,20 @@ class _Step:
         flat_pred = utils.flatten(y_pred)
         self.pred_structure, self.names = _shape_of(y_pred), [n for n, _ in named]
         masks = [getattr(p, "_keras_mask", None) for p in flat_pred]
-        return [total] + [v for _, v in named] + flat_pred + masks
+        logits = [getattr(p, "_keras_logits", None) for p in flat_pred]  # for the metrics
+        return [total] + [v for _, v in named] + flat_pred + masks + logits
 
     def __call__(self, flat):
         outputs, grads = self.compiled(flat)
         n = len(self.names)
         total, values = outputs[0], outputs[1:1 + n]
         flat_pred = outputs[1 + n:]
-        half = len(flat_pred) // 2
-        for pred, mask in zip(flat_pred[:half], flat_pred[half:]):
-            if pred is not None and mask is not None:
-                pred._keras_mask = mask
-        y_pred = utils.pack_like(self.pred_structure, flat_pred[:half])
+        third = len(flat_pred) // 3
+        for pred, mask, logits in zip(flat_pred[:third], flat_pred[third:2 * third],
+                                      flat_pred[2 * third:]):
+            if pred is not None:
+                pred._keras_mask, pred._keras_logits = mask, logits
+        y_pred = utils.pack_like(self.pred_structure, flat_pred[:third])
         return total, list(zip(self.names, values)), y_pred, grads
 
 

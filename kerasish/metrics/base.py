@@ -218,7 +218,11 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         mask = y_pred._keras_mask if isinstance(y_pred, Tensor) else None
+        logits = y_pred._keras_logits if isinstance(y_pred, Tensor) else None
         y_true, y_pred = to_array(y_true, self._device), to_array(y_pred, self._device)
+        if logits is not None:  # a softmax/sigmoid output: cross-entropies use its logits
+            y_pred = Tensor._wrap(y_pred)
+            y_pred._keras_logits = Tensor._wrap(to_array(logits, self._device))
         with no_grad():
             values = to_array(self._fn(y_true, y_pred, **self._fn_kwargs), self._device)
         if sample_weight is not None:

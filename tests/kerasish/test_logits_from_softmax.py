@@ -202,6 +202,23 @@ def test_cnn_with_softmax_and_sparse_labels_trains_as_keras():
 
 
 @pytest.mark.parametrize("jit_compile", ["auto", False])
+def test_crossentropy_metric_reads_the_logits_too(jit_compile):
+    # Keras 3.15 on TensorFlow: the metric equals the loss, 32.982063, 20.624088, 19.741199 over
+    # three fits, and evaluate gives 172.48737 for both (its BatchNormalization in inference).
+    x, _, y, _ = _data()
+    model = _cnn("dense", "softmax")
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+                  loss="categorical_crossentropy", metrics=["categorical_crossentropy"],
+                  jit_compile=jit_compile)
+    for expected in (32.982063, 20.624088, 19.741199):
+        logs = model.fit(x, y, batch_size=4, shuffle=False, verbose=0).history
+        np.testing.assert_allclose(logs["categorical_crossentropy"][0], expected, rtol=1e-5)
+        np.testing.assert_allclose(logs["loss"][0], expected, rtol=1e-5)
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=4, verbose=0), [172.48737] * 2,
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("jit_compile", ["auto", False])
 def test_cnn_with_sigmoid_trains_as_keras(jit_compile):
     _, runs = _train("binary_crossentropy", _data()[3], activation="sigmoid",
                      jit_compile=jit_compile)
