@@ -338,3 +338,39 @@ def test_sparse_path_memory_does_not_grow_with_the_category_count():
     small, large = peak_bytes(1_000), peak_bytes(100_000)
     assert large < 20e6, large
     assert large - small < 8 * 100_000 * 4, (small, large)
+
+
+# -- files written by the real Keras 3 ------------------------------------------------------------
+_KERAS3_SCRIPT = """
+import sys, numpy as np, keras
+folder = sys.argv[1]
+inputs = keras.Input((3,))
+norm = keras.layers.Normalization()
+norm.adapt(np.arange(12.0).reshape(4, 3).astype("float32"))
+x = keras.layers.Rescaling([1.0, 2.0, 3.0], 0.5)(norm(inputs))
+x = keras.layers.Discretization(bin_boundaries=[-1.0, 0.0, 1.5])(x)
+x = keras.layers.CategoryEncoding(4, output_mode="count")(x)
+model = keras.Model(inputs, keras.layers.Dense(2)(x))
+model.save(folder + "/m.keras")
+model.save(folder + "/m.h5")
+data = np.array([[0.0, 1, 2], [5, 7, 8], [9, 10, 11]], "float32")
+np.save(folder + "/y.npy", np.asarray(model.predict(data, verbose=0)))
+"""
+
+
+@pytest.mark.compat
+def test_models_saved_by_keras3_load_and_predict_the_same(tmp_path):
+    import os
+    import subprocess
+
+    python = os.environ.get("KERASISH_KERAS3_PYTHON")
+    if not python:
+        pytest.skip("KERASISH_KERAS3_PYTHON names no real Keras 3 interpreter")
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONWARNINGS="ignore")
+    subprocess.run([python, "-c", _KERAS3_SCRIPT, str(tmp_path)], env=env, check=True,
+                   capture_output=True, timeout=600)
+    data = np.array([[0.0, 1, 2], [5, 7, 8], [9, 10, 11]], "float32")
+    for name in ("m.keras", "m.h5"):
+        model = keras.models.load_model(tmp_path / name)
+        np.testing.assert_allclose(model.predict(data, verbose=0), np.load(tmp_path / "y.npy"),
+                                   rtol=1e-6, atol=1e-6)
