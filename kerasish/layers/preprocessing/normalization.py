@@ -175,6 +175,7 @@ class Normalization(Layer):
             # from a file or set with set_weights count as Keras's finalize_state() makes them.
             mean = self.adapt_mean.data.reshape(self._broadcast_shape)
             variance = self.adapt_variance.data.reshape(self._broadcast_shape)
+            self.mean, self.variance = mean, variance  # Keras's attributes, kept current
         else:
             mean, variance = xp.asarray(self.mean), xp.asarray(self.variance)
         mean = mean.astype(self.compute_dtype, copy=False)
