@@ -1,25 +1,34 @@
-"""Model configs in the two dialects of legacy ``.h5`` files, and their training configs (see
-/work/shared/KERAS_FILES.md, "Legacy full-model `.h5` in both dialects").
+"""Model configs in the two dialects of legacy ``.h5`` files, and their training configs (the
+contract: docs/file-formats.md, "Legacy whole-model file").
 
-- Writing: ``keras2_model_config`` turns a model's Keras 3 config into tf-keras 2.21's:
-  ``batch_input_shape``, nested ``inbound_nodes`` lists and ``input_layers``/``output_layers``,
-  no ``module``/``registered_name``/``build_config`` in layer entries, dtype strings, BatchNorm
-  ``axis`` lists, the RNN keys ``time_major``/``implementation``, Lambda's list form.
-  ``keras2_training_config`` gives tf-keras's ``training_config`` (``Custom>Adam`` optimizer).
+- Writing: ``keras2_model_config`` turns a model's Keras 3 config into tf-keras 2.21's, in a
+  form Keras 3.15 loads too: ``batch_input_shape``, nested ``inbound_nodes`` lists and
+  ``input_layers``/``output_layers``, no ``module``/``registered_name``/``build_config`` in
+  top-level layer entries, dtype strings, BatchNorm ``axis`` lists, ``implementation`` on RNNs,
+  Lambda's list form. Nested objects (a wrapper's model or layer, initializers) keep the
+  new-style keys, as tf-keras writes them, with tf-keras's configs inside, all the way down.
+  Where tf-keras's own value is one Keras 3 refuses (``time_major``, a list ``axis`` in a nested
+  model, ``mask=None`` in node kwargs), the writer uses a value tf-keras also writes or
+  defaults to. ``keras2_training_config`` gives the ``training_config`` (``Custom>Adam``
+  optimizer; losses and metrics in forms both dialects read back).
 - Reading: ``upgrade_model_config`` undoes tf-keras's per-layer quirks (what Keras 3's legacy
   loader undoes, plus the RNN keys), and ``compile_config_from_training_config`` turns either
-  dialect's ``training_config`` into ``compile`` arguments. Nested objects (initializers, a
-  wrapper's layer) are in the new style in both dialects and pass through.
+  dialect's ``training_config`` into ``compile`` arguments.
 """
 from __future__ import annotations
 
+import inspect
 import re
 
 from .. import utils
 from .keras_archive import get_compile_config
 
 _RNN_CLASSES = ("LSTM", "GRU", "SimpleRNN")
+_RNN_CELL_CLASSES = ("LSTMCell", "GRUCell", "SimpleRNNCell")
 _KERAS3_ONLY_KEYS = ("quantization_config", "lora_rank", "lora_alpha")
+# Keras 3's VarianceScaling family takes these; tf-keras refuses them. They only steer a fresh
+# initialization, and a loaded model's weights come from the file.
+_INITIALIZER_KERAS3_KEYS = ("input_axes", "output_axes")
 # Keras's LAMBDA_DEP_ARGS: tf-keras Lambda keys that Keras 3 does not know.
 _LAMBDA_KERAS2_KEYS = ("module", "function_type", "output_shape_type", "output_shape_module")
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -47,11 +56,13 @@ def _keras2_dtype(dtype):
 
 
 def _keras2_rnn(class_name, config):
-    """tf-keras's RNN keys: ``time_major`` and ``implementation``; no ``seed``."""
+    """tf-keras's RNN keys: ``implementation``, no ``seed``. tf-keras also writes
+    ``time_major=False``, but Keras 3 refuses that key and tf-keras defaults it to False, so it
+    is left out."""
     config.pop("seed", None)
+    config.pop("time_major", None)
     if not config.get("zero_output_for_mask"):
         config.pop("zero_output_for_mask", None)
-    config["time_major"] = False
     if class_name != "SimpleRNN":
         config["implementation"] = 2
     return config
@@ -74,20 +85,54 @@ def _keras2_bidirectional(config):
     config["layer"] = {**forward, "config": inner}
 
 
-def _keras2_layer_config(class_name, config, build_config):
+def _keras2_object(value):
+    """Nested objects in a config (a wrapper's layer or model, an RNN's cell, an initializer)
+    in tf-keras's form. tf-keras writes them as Keras 3 does (``module``, ``class_name``,
+    ``config``, ``registered_name``, ``build_config``), but their configs must still hold only
+    arguments tf-keras knows, all the way down."""
+    if isinstance(value, list):
+        return [_keras2_object(v) for v in value]
+    if not (isinstance(value, dict) and "class_name" in value and
+            isinstance(value.get("config"), dict)):
+        return value
+    class_name, config = value["class_name"], value["config"]
+    out = {k: v for k, v in value.items() if k != "compile_config"}
+    if class_name in _MODEL_CLASSES and "layers" in config:
+        out["config"] = _keras2_model_body(class_name, config, nested=True)
+    elif str(value.get("module") or "").startswith("keras.initializers"):
+        out["config"] = {k: v for k, v in config.items() if k not in _INITIALIZER_KERAS3_KEYS}
+    else:
+        out["config"] = _keras2_layer_config(class_name, config, value.get("build_config"),
+                                             nested=True)
+    return out
+
+
+def _keras2_layer_config(class_name, config, build_config, nested=False):
     config = {k: v for k, v in config.items() if k not in _KERAS3_ONLY_KEYS}
     if "dtype" in config:
         config["dtype"] = _keras2_dtype(config["dtype"])
     if class_name == "InputLayer":
+        # tf-keras 2.21's InputLayer.get_config, key for key.
         return {"batch_input_shape": config.get("batch_shape"), "dtype": config.get("dtype"),
                 "sparse": config.get("sparse", False), "ragged": config.get("ragged", False),
-                "name": config.get("name")}
+                "name": config.get("name"), "optional": config.get("optional", False)}
     if class_name in _RNN_CLASSES:
         _keras2_rnn(class_name, config)
+    if class_name in _RNN_CELL_CLASSES:
+        config.pop("seed", None)  # tf-keras's cells take no seed
     if class_name == "Bidirectional" and isinstance(config.get("layer"), dict):
         _keras2_bidirectional(config)
+    if class_name == "BatchNormalization":
+        # tf-keras writes the renorm keys only with renorm on, and never ``synchronized``.
+        if not config.get("renorm"):
+            for key in ("renorm", "renorm_clipping", "renorm_momentum"):
+                config.pop(key, None)
+        if not config.get("synchronized"):
+            config.pop("synchronized", None)
     axis = config.get("axis")
-    if class_name == "BatchNormalization" and isinstance(axis, int):
+    if class_name == "BatchNormalization" and isinstance(axis, int) and not nested:
+        # tf-keras's built form. Inside a nested object the int stays (tf-keras writes it so
+        # before the layer is built), because Keras 3 turns ``[3]`` back only at the top level.
         shape = (build_config or {}).get("input_shape")
         config["axis"] = [axis + len(shape) if axis < 0 and shape else axis]
     function = config.get("function")
@@ -99,7 +144,7 @@ def _keras2_layer_config(class_name, config, build_config):
         config.setdefault("output_shape", None)
         config.update(output_shape_type="raw", output_shape_module=None)
         config["arguments"] = config.pop("arguments", {})
-    return config
+    return {k: v if k == "dtype" else _keras2_object(v) for k, v in config.items()}
 
 
 def _keras2_kwargs(value):
@@ -142,6 +187,10 @@ def _keras2_node(node, arg_names=()):
         return node
     args = node.get("args") or []
     kwargs = _keras2_kwargs({**dict(zip(arg_names[1:], args[1:])), **(node.get("kwargs") or {})})
+    if "mask" in kwargs and kwargs["mask"] is None:
+        # Keras 3 records the mask it propagated, None included; tf-keras would read an
+        # explicit ``mask=None`` as "no mask" and drop an Embedding's mask_zero mask.
+        del kwargs["mask"]
     return [list(t["config"]["keras_history"]) + [kwargs]
             for t in _tensors(args[0] if args else [])]
 
@@ -175,6 +224,29 @@ def _keras2_entry(entry, functional):
     return out
 
 
+def _keras2_nested_entry(entry, functional):
+    """A layer entry of a model nested in another object (``TimeDistributed(model)``): tf-keras
+    keeps Keras 3's keys there, and adds ``name`` and list-form nodes in a functional model."""
+    out = _keras2_object(entry)
+    if functional:
+        names = _call_arg_names(entry["class_name"])
+        out["name"] = entry.get("name", entry["config"].get("name"))
+        out["inbound_nodes"] = [_keras2_node(n, names) for n in entry.get("inbound_nodes", [])]
+    return out
+
+
+def _keras2_model_body(class_name, config, nested=False):
+    """A Sequential or functional model's ``config`` in tf-keras's keys."""
+    entry = _keras2_nested_entry if nested else _keras2_entry
+    if class_name == "Sequential":
+        return {"name": config["name"],
+                "layers": [entry(e, False) for e in config.get("layers", [])]}
+    return {"name": config["name"], "trainable": config.get("trainable", True),
+            "layers": [entry(e, True) for e in config.get("layers", [])],
+            "input_layers": _nested(config["input_layers"]),
+            "output_layers": _nested(config["output_layers"])}
+
+
 def keras2_model_config(model_config):
     """A model's ``{"class_name", "config"}`` in the tf-keras 2 dialect, from Keras 3's.
 
@@ -183,15 +255,9 @@ def keras2_model_config(model_config):
     """
     class_name, config = model_config["class_name"], model_config["config"]
     if class_name == "Sequential":
-        return {"class_name": "Sequential", "config": {
-            "name": config["name"],
-            "layers": [_keras2_entry(e, False) for e in config.get("layers", [])]}}
+        return {"class_name": "Sequential", "config": _keras2_model_body(class_name, config)}
     if "input_layers" in config:
-        return {"class_name": "Functional", "config": {
-            "name": config["name"], "trainable": config.get("trainable", True),
-            "layers": [_keras2_entry(e, True) for e in config.get("layers", [])],
-            "input_layers": _nested(config["input_layers"]),
-            "output_layers": _nested(config["output_layers"])}}
+        return {"class_name": "Functional", "config": _keras2_model_body(class_name, config)}
     out = {"class_name": _keras2_class_name(model_config), "config": config}
     if model_config.get("build_config"):
         # NOTE: kerasish's addition, so that a subclassed model is built before its weights
@@ -264,17 +330,72 @@ def upgrade_model_config(model_config):
 
 
 # -- training config ----------------------------------------------------------------------------
-def _keras2_objects(value):
-    """Serialized losses/metrics in tf-keras's form: functions by name, objects without
-    ``module``/``registered_name``."""
+def _loss_function_name(name):
+    """A loss given by a short name ("mse") as its function's full name: Keras 3 cannot read
+    the short name back from a legacy file, and tf-keras reads either."""
+    from .. import losses  # late: the losses import the layers' utilities
+
+    try:
+        loss = losses.get(name)
+    except (ValueError, TypeError):
+        return name
+    function = loss.fn if type(loss).__name__ == "LossFunctionWrapper" else loss
+    return getattr(function, "__name__", name) if inspect.isfunction(function) else name
+
+
+def _keras2_loss(value):
+    """Losses as both tf-keras 2 and Keras 3 read them from a legacy file: functions by their
+    full name, objects as ``{"class_name", "config"}`` (no ``fn``, whose key Keras 3 refuses)."""
+    if isinstance(value, str):
+        return _loss_function_name(value)
+    if isinstance(value, dict) and "class_name" in value:
+        config = value.get("config")
+        if value["class_name"] == "function":
+            return _loss_function_name(config)
+        if value["class_name"] == "LossFunctionWrapper" and isinstance(config, dict):
+            return _keras2_loss(config.get("fn"))
+        return {"class_name": _keras2_class_name(value), "config": config}
     if isinstance(value, dict):
-        if value.get("class_name") == "function":
-            return value["config"]
-        if "class_name" in value:
-            return {"class_name": _keras2_class_name(value), "config": value.get("config")}
-        return {k: _keras2_objects(v) for k, v in value.items()}
+        return {k: _keras2_loss(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_keras2_objects(v) for v in value]
+        return [_keras2_loss(v) for v in value]
+    return value
+
+
+# Strings that compile resolves from the loss and the output shape, in both dialects.
+_METRIC_STRINGS = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def _keras2_metric_from_name(name):
+    """A metric given by name ("mae") as the object tf-keras writes for it,
+    ``{"class_name": "MeanAbsoluteError", "config": {"name": "mae", "dtype": "float32"}}``: Keras
+    3 reads that back under the same name, while tf-keras's ``MeanMetricWrapper`` with an ``fn``
+    string does not run in Keras 3."""
+    from .. import metrics  # late: the metrics import the losses
+
+    if name in _METRIC_STRINGS:
+        return name
+    try:
+        metric = metrics.get(name)
+    except (ValueError, TypeError):
+        return name
+    if not isinstance(metric, metrics.Metric):
+        return name
+    config = metrics.serialize(metric)
+    return {"class_name": config["class_name"], "config": {**config["config"], "name": name}}
+
+
+def _keras2_metrics(value):
+    if isinstance(value, str):
+        return _keras2_metric_from_name(value)
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        return value["config"]
+    if isinstance(value, dict) and "class_name" in value:
+        return {"class_name": _keras2_class_name(value), "config": value.get("config")}
+    if isinstance(value, dict):
+        return {k: _keras2_metrics(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keras2_metrics(v) for v in value]
     return value
 
 
@@ -305,19 +426,24 @@ def keras2_training_config(model):
     compile_config = get_compile_config(model)
     if not compile_config:
         return None
-    return {"loss": _keras2_objects(compile_config["loss"]),
-            "metrics": _keras2_objects(compile_config["metrics"]),
-            "weighted_metrics": _keras2_objects(compile_config["weighted_metrics"]),
+    return {"loss": _keras2_loss(compile_config["loss"]),
+            "metrics": _keras2_metrics(compile_config["metrics"]),
+            "weighted_metrics": _keras2_metrics(compile_config["weighted_metrics"]),
             "loss_weights": compile_config["loss_weights"],
             "optimizer_config": _keras2_optimizer_config(model.optimizer)}
 
 
 def _upgrade_loss(value):
-    # tf-keras losses say reduction="auto", which Keras 3 calls "sum_over_batch_size".
+    # tf-keras losses say reduction="auto", which Keras 3 calls "sum_over_batch_size", and a
+    # built-in loss class also writes its function as ``fn``, which only the wrapper takes.
     if isinstance(value, dict):
-        if "class_name" in value and isinstance(value.get("config"), dict) and \
-                value["config"].get("reduction") == "auto":
-            return {**value, "config": {**value["config"], "reduction": "sum_over_batch_size"}}
+        if "class_name" in value and isinstance(value.get("config"), dict):
+            config = dict(value["config"])
+            if config.get("reduction") == "auto":
+                config["reduction"] = "sum_over_batch_size"
+            if value["class_name"] != "LossFunctionWrapper":
+                config.pop("fn", None)
+            return {**value, "config": config}
         return {k: _upgrade_loss(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_upgrade_loss(v) for v in value]

@@ -1,7 +1,6 @@
 """Keras's legacy full-model HDF5 file (``model.save("m.h5")``), written and read.
 
-Layout (see /work/shared/KERAS_FILES.md, "Full model file" and "Legacy full-model `.h5` in both
-dialects"):
+Layout (the contract: docs/file-formats.md, "Legacy whole-model file"):
 
 - root attrs ``keras_version``, ``backend`` (UTF-8 str), ``model_config`` and, for a compiled
   model, ``training_config`` (JSON, ASCII str);
@@ -11,7 +10,8 @@ dialects"):
 
 kerasish writes the tf-keras 2.21 dialect: the model's Keras 3 config is converted to tf-keras's
 (``batch_input_shape``, nested ``inbound_nodes`` lists, no ``module`` in layer entries, dtype
-strings, ``Custom>Adam`` optimizer configs, ``Adam/m/dense/kernel:0`` slot names). Reading
+strings, ``Custom>Adam`` optimizer configs, ``Adam/m/dense/kernel:0`` slot names), keeping to
+values Keras 3.15 also reads, so one file loads in both (``tests/compat/``). Reading
 accepts both dialects: the loader undoes tf-keras's quirks that Keras 3's own legacy loader
 undoes (``batch_input_shape``, one-element ``axis`` lists, Lambda's list form) plus the RNN
 keys and optimizer keys that tf-keras adds, and restores every optimizer variable, not only the
@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from . import object_registration
+from . import layer_state, object_registration
 from .atomic import atomic_write
 from .keras_archive import _json_default, compile_from_config
 from .legacy_config import (KERAS2_SLOTS, compile_config_from_training_config,
@@ -144,6 +144,7 @@ def save_model_to_hdf5(model, filepath, include_optimizer=True):
                 f.attrs["training_config"] = json.dumps(training_config,
                                                         default=_json_default).encode()
             save_weights_to_hdf5_group(f.create_group("model_weights"), model)
+            layer_state.save_h5_state(f, model)  # vocabularies (kerasish's group)
             if with_optimizer:
                 _save_optimizer_weights(f, model)
 
@@ -203,6 +204,7 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile=True, safe_mode=
                 raise ValueError(f"The file at {path} has a model config but no "
                                  f"`model_weights` group. Received: filepath={path}")
             load_weights_from_hdf5_group(f["model_weights"], model)
+            layer_state.load_h5_state(f, model)
             if not compile:
                 return model
             training_config = _json_attr(f, "training_config", path)
