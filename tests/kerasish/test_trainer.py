@@ -132,8 +132,11 @@ def test_sparse_labels_out_of_range_leave_the_model_intact():
 def test_string_data_is_a_clear_error():
     model = mlp()
     model.compile("sgd", "mse")
-    with pytest.raises(ValueError, match="cannot be cast"):
+    # String inputs reach the model (issue 16); its first numeric layer refuses them.
+    with pytest.raises(TypeError, match="computes on numbers but received strings"):
         model.fit(np.array([["a", "b"]] * 4), np.ones((4, 3)), verbose=0)
+    with pytest.raises(ValueError, match="cannot be cast"):
+        model.fit(np.ones((4, 2)), np.array([["a", "b", "c"]] * 4), verbose=0)
 
 
 def test_generator_and_pydataset_inputs():
