@@ -116,9 +116,13 @@ def encode_categorical(inputs, depth, output_mode, dtype, sparse=False, count_we
     weights = None if weights is None else weights.reshape(-1)
     dense_shape = tuple(batch_shape) + (depth,)
     if not sparse:
-        out = xp.bincount(keys, weights=weights, minlength=int(np.prod(dense_shape)))
-        out = (out > 0) if output_mode == "multi_hot" else out
-        return Tensor(out.astype(dtype).reshape(dense_shape))
+        size = int(np.prod(dense_shape))
+        if output_mode == "count":
+            out = xp.bincount(keys, weights=weights, minlength=size).astype(dtype)
+        else:  # NOTE: presence only: a plain set (repeated keys set the same 1)
+            out = xp.zeros(size, dtype)
+            out[keys] = 1
+        return Tensor(out.reshape(dense_shape))
     # Sparse: one entry per distinct (row, token), sorted (Keras's canonical order).
     unique, inverse = xp.unique(keys, return_inverse=True)
     if output_mode == "multi_hot":
