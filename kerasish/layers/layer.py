@@ -197,7 +197,7 @@ class Layer:
         # 3. Arrays become engine Tensors on the current device, floats in the layer's dtype;
         #    string arrays and sparse batches pass as they are (docs/sparse.md).
         inputs = utils.map_structure(self._to_tensor, inputs)
-        _check_no_strings(self, inputs)
+        _check_input_kinds(self, inputs)
         # 4. Check the inputs against input_spec, build on first call, check again (build may
         #    pin axes such as Dense's last one).
         check_input_spec(self, inputs)
@@ -337,7 +337,7 @@ class Layer:
 
     # -- symbolic calls ----------------------------------------------------------------------
     def _symbolic_call(self, inputs, args, kwargs):
-        _check_no_strings(self, inputs)
+        _check_input_kinds(self, inputs)
         check_input_spec(self, inputs)
         if not self.built:
             self._maybe_build(utils.map_structure(lambda t: t.shape, inputs))
@@ -537,7 +537,7 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _check_no_strings(layer, inputs):
+def _check_input_kinds(layer, inputs):
     """Strings carry no gradient and no numbers: only layers that set ``_accepts_strings``
     (lookups, hashing, text) and containers of layers take them; likewise sparse batches go
     only to layers that set ``_accepts_sparse`` (Dense) (docs/sparse.md)."""
