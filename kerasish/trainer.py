@@ -63,6 +63,25 @@ def _step_data(data):
     return data
 
 
+def _executions(numbered, size):
+    """``(batch, data)`` pairs grouped ``size`` at a time: what one execution runs (Keras's
+    ``steps_per_execution``; the last group may be shorter)."""
+    group = []
+    for item in numbered:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _closing(iterator):
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()  # NOTE: ends a PyDataset's workers when the loop stops early
+
+
 def _concat(batches):
     """Per-batch outputs (arrays, lists or dicts of arrays) joined along the batch axis."""
     first = batches[0]
@@ -85,8 +104,21 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
-        """Configures the model for training (Keras 3's arguments)."""
+        """Configures the model for training (Keras 3's arguments).
+
+        ``steps_per_execution=N`` runs N steps per call of the training loop: callbacks and the
+        progress bar see one batch per execution (its first step at ``on_*_batch_begin``, its
+        last at ``on_*_batch_end``) and the logs are read once per execution.
+        ``auto_scale_loss`` matters only under a ``mixed_float16`` dtype policy, where the
+        optimizer is wrapped in a ``LossScaleOptimizer``; otherwise it has no effect.
+        ``jit_compile`` ("auto", True or False) picks the checked compiled step.
+        """
         # What the user gave, as given: saved as the file's compile/training config.
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
+                or steps_per_execution < 1:
+            raise ValueError("`steps_per_execution` must be a positive integer. Received: "
+                             f"steps_per_execution={steps_per_execution}")
+        self.steps_per_execution = steps_per_execution
         self._compile_config = {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
             "metrics": metrics, "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
@@ -205,7 +237,20 @@ class Trainer:
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if y is not None:
             self._compile_metrics.update_state(self, y, y_pred, sample_weight)
+        if self.__dict__.get("_defer_logs"):
+            return None  # NOTE: inside an execution only its last step reads the logs
         return self.get_metrics_result()
+
+    def _execute(self, step_fn, group):
+        """Runs ``step_fn`` on each batch of one execution; the logs of its last step only are
+        read back (one host read per execution, as Keras's compiled multi-step function)."""
+        self.__dict__["_defer_logs"] = True
+        try:
+            for _, data in group[:-1]:
+                step_fn(_step_data(data))
+        finally:
+            self.__dict__["_defer_logs"] = False
+        return pythonify_logs(step_fn(_step_data(group[-1][1])))
 
     def get_metrics_result(self):
         with distributed.global_metric_state(self.metrics):  # sums over ranks, if any
@@ -273,16 +318,21 @@ class Trainer:
 
     def _run_epoch(self, train, order, start_batch, steps, callback_list):
         logs = {}
-        for batch, data in enumerate(train.epoch(order, start_batch), start=start_batch):
-            if steps is not None and batch >= steps:
-                break
-            if batch == start_batch:  # generators and PyDatasets: from their first batch
-                self._build_compiled_from(*data_module.unpack_x_y_sample_weight(data)[:2])
-            callback_list.on_train_batch_begin(batch)
-            logs = pythonify_logs(self.train_step(_step_data(data)))
-            callback_list.on_train_batch_end(batch, logs)
-            if self.stop_training:
-                break
+        epoch = train.epoch(order, start_batch)
+        numbered = ((b, d) for b, d in enumerate(epoch, start=start_batch)
+                    if steps is None or b < steps)
+        try:
+            for group in _executions(numbered, getattr(self, "steps_per_execution", 1)):
+                (begin, first), end = group[0], group[-1][0]
+                if begin == start_batch:  # generators and PyDatasets: from their first batch
+                    self._build_compiled_from(*data_module.unpack_x_y_sample_weight(first)[:2])
+                callback_list.on_train_batch_begin(begin)
+                logs = self._execute(self.train_step, group)
+                callback_list.on_train_batch_end(end, logs)
+                if self.stop_training or (steps is not None and end + 1 >= steps):
+                    break
+        finally:
+            _closing(epoch)
         return logs or self.get_metrics_result()
 
     def _build_compiled(self, data):
@@ -316,10 +366,11 @@ class Trainer:
         callback_list.on_test_begin()
         logs = {}
         with engine.no_grad():
-            for batch, item in enumerate(data.epoch()):
-                callback_list.on_test_batch_begin(batch)
-                logs = pythonify_logs(self.test_step(_step_data(item)))
-                callback_list.on_test_batch_end(batch, logs)
+            for group in _executions(enumerate(data.epoch()),
+                                     getattr(self, "steps_per_execution", 1)):
+                callback_list.on_test_batch_begin(group[0][0])
+                logs = self._execute(self.test_step, group)
+                callback_list.on_test_batch_end(group[-1][0], logs)
         callback_list.on_test_end(logs)
         return logs
 
@@ -354,11 +405,13 @@ class Trainer:
         callback_list.on_predict_begin()
         outputs = []
         with engine.no_grad():
-            for batch, item in enumerate(data.epoch()):
-                callback_list.on_predict_batch_begin(batch)
-                out = _to_numpy_structure(self.predict_step(_step_data(item)))
-                outputs.append(out)
-                callback_list.on_predict_batch_end(batch, {"outputs": out})
+            for group in _executions(enumerate(data.epoch()),
+                                     getattr(self, "steps_per_execution", 1)):
+                callback_list.on_predict_batch_begin(group[0][0])
+                outs = [_to_numpy_structure(self.predict_step(_step_data(item)))
+                        for _, item in group]
+                outputs.extend(outs)
+                callback_list.on_predict_batch_end(group[-1][0], {"outputs": _concat(outs)})
         callback_list.on_predict_end()
         return distributed.gather_predictions(data, _concat(outputs))
 

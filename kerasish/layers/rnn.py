@@ -54,6 +54,8 @@ class RNN(Layer):
 
     Masked steps (``mask`` False) keep the previous states; their output repeats the previous
     output (zeros before the first valid step), or is zero with ``zero_output_for_mask``.
+    ``unroll`` is kept in the config for Keras's files but changes nothing: the time loop is
+    always a Python loop over the steps (in effect unrolled), or a fused LSTM/GRU op.
 
     >>> RNN(LSTMCell(8), return_sequences=True)(np.ones((2, 5, 3))).shape
     (2, 5, 8)
