@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import warnings
 
 import numpy as np
@@ -319,8 +320,8 @@ class Trainer:
     def _run_epoch(self, train, order, start_batch, steps, callback_list):
         logs = {}
         epoch = train.epoch(order, start_batch)
-        numbered = ((b, d) for b, d in enumerate(epoch, start=start_batch)
-                    if steps is None or b < steps)
+        numbered = itertools.islice(enumerate(epoch, start=start_batch),
+                                    None if steps is None else max(steps - start_batch, 0))
         try:
             for group in _executions(numbered, getattr(self, "steps_per_execution", 1)):
                 (begin, first), end = group[0], group[-1][0]

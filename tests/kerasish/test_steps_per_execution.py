@@ -94,6 +94,18 @@ def test_progress_bar_counts_steps(capsys):
     assert "5/5" in out
 
 
+def test_an_endless_generator_stops_at_steps_per_epoch():
+    x, y = data()
+
+    def endless():
+        while True:
+            yield x[:8], y[:8]
+
+    m, rec = model(2), Record()
+    m.fit(endless(), epochs=2, steps_per_epoch=3, verbose=0, callbacks=[rec])
+    assert [e[:2] for e in rec.events] == [("begin", 0), ("end", 1), ("begin", 2), ("end", 2)] * 2
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_bad_steps_per_execution_is_refused(bad):
     with pytest.raises(ValueError, match="steps_per_execution"):
