@@ -94,7 +94,7 @@ def _concat(batches):
 
 
 class Trainer:
-    """compile / fit / evaluate / predict for ``Model`` (DESIGN.md K4)."""
+    """compile / fit / evaluate / predict for ``Model`` (docs/design.md, K4)."""
 
     compiled = False
     optimizer = None

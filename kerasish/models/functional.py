@@ -285,7 +285,7 @@ class Functional(Model):
 
     def get_config(self):
         """Keras's functional config: ``name``, ``trainable``, ``layers`` (each with its
-        ``inbound_nodes``), ``input_layers``, ``output_layers`` (KERAS_FILES.md)."""
+        ``inbound_nodes``), ``input_layers``, ``output_layers`` (docs/file-formats.md)."""
         from ..saving.functional_config import functional_get_config
 
         return functional_get_config(self)

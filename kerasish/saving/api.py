@@ -6,7 +6,7 @@ name, as Keras 3 does.
 - ``.weights.h5`` -> Keras 3's weights layout (``keras_weights_h5``);
 - ``.h5`` / ``.hdf5`` -> Keras's legacy layouts: whole models (``legacy_model_h5``) and weights
   (``legacy_h5``). Keras 3 refuses to *save weights* to a ``.h5`` name; kerasish writes them in
-  the Keras 2 dialect (KERAS_FILES.md, top);
+  the Keras 2 dialect (docs/file-formats.md);
 - anything else -> Keras's errors.
 
 A file that cannot be read (truncated, corrupted, not HDF5/zip) raises a ``ValueError`` naming

@@ -1,6 +1,6 @@
 """Keras's legacy HDF5 weights layout (``model.save_weights("w.h5")``), read and written.
 
-Layout (see /work/shared/KERAS_FILES.md, "Weights file"):
+Layout (docs/file-formats.md, "Legacy weights file"):
 
 - root attrs ``layer_names`` (every layer of ``model.layers``, weightless ones included),
   ``backend`` and ``keras_version``;
@@ -31,7 +31,7 @@ from .legacy_h5_read import load_attributes_from_hdf5_group, plan_by_name, plan_
 from .weights_report import assign_all, h5py_module, open_h5, read_array, reading
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
-# What kerasish writes: the tf-keras 2.21 dialect (KERAS_FILES.md, "Weights file").
+# What kerasish writes: the tf-keras 2.21 dialect (docs/file-formats.md).
 WRITE_BACKEND = "tensorflow"
 WRITE_KERAS_VERSION = "2.21.0"
 

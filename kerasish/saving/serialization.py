@@ -84,7 +84,7 @@ def _serialize_function(fn):
     if fn.__name__ == "<lambda>":
         return {"class_name": "__lambda__", "config": {"value": lambda_config.func_dump(fn)}}
     # NOTE: what Keras 3.15 writes for any named function, Keras's own activations, losses and
-    # metrics included (KERAS_FILES.md, Lambda layers); a registered one is "package>name".
+    # metrics included (docs/file-formats.md, Lambda layers); a registered one is "package>name".
     return {"module": "builtins", "class_name": "function",
             "config": object_registration.get_registered_name(fn), "registered_name": "function"}
 
