@@ -17,11 +17,13 @@ import numpy as np
 import engine
 from engine import Tensor, backend
 
-from .. import config, constraints, dtype_policies, initializers, regularizers, utils
+from .. import config, constraints, initializers, regularizers, utils
 from ..sparse import SparseBatch
 from ..symbolic import KerasTensor, Node, is_keras_tensor, is_string_dtype
 from ..variables import Variable
 from .input_spec import InputSpec, check_input_spec
+from .layer_dtype import LayerDTypeMixin, dtype_name, serialize_dtype_policy  # noqa: F401
+from .layer_weights import LayerWeightsMixin
 
 _context = threading.local()
 
@@ -61,32 +63,7 @@ def _call_signature(cls):
     return cached
 
 
-def dtype_name(dtype):
-    """A layer's dtype-policy name from a name, a NumPy dtype, a policy or a dtype-policy
-    config (Keras 3's ``DTypePolicy`` dict, tf.keras 2's ``Policy`` dict); None gives the
-    global policy's (``floatx()`` unless set). Mixed policies keep their name."""
-    if isinstance(dtype, dtype_policies.DTypePolicy):
-        return dtype.name
-    if isinstance(dtype, dict):
-        dtype = (dtype.get("config") or {}).get("name")
-    if dtype is None:
-        return dtype_policies.dtype_policy().name
-    if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        return dtype
-    return np.dtype(dtype).name
-
-
-def serialize_dtype_policy(dtype):
-    """The ``"dtype"`` entry of a Keras 3 layer config.
-
-    >>> serialize_dtype_policy("float32")["class_name"]
-    'DTypePolicy'
-    """
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
-            "registered_name": None}
-
-
-class Layer:
+class Layer(LayerWeightsMixin, LayerDTypeMixin):
     """Base class of layers.
 
     >>> class Scale(Layer):
@@ -240,76 +217,6 @@ class Layer:
             array = array.astype(self.compute_dtype)
         return Tensor(array)
 
-    # -- dtype policy ------------------------------------------------------------------------
-    @property
-    def dtype_policy(self):
-        """The layer's ``DTypePolicy`` (compute and variable dtypes)."""
-        return self._dtype_policy
-
-    @dtype_policy.setter
-    def dtype_policy(self, value):
-        if not isinstance(value, dtype_policies.DTypePolicy):
-            value = dtype_policies.get(dtype_name(value))
-        object.__setattr__(self, "_dtype_policy", value)
-
-    @property
-    def dtype(self):
-        """The variable dtype (Keras's ``layer.dtype``)."""
-        return self._dtype_policy.variable_dtype
-
-    @dtype.setter
-    def dtype(self, value):
-        self.dtype_policy = value
-
-    @property
-    def compute_dtype(self):
-        return self._dtype_policy.compute_dtype
-
-    @property
-    def variable_dtype(self):
-        return self._dtype_policy.variable_dtype
-
-    @property
-    def input_dtype(self):
-        """The dtype float inputs are converted to (the compute dtype)."""
-        return self._dtype_policy.compute_dtype
-
-    def _mixed(self):
-        """Whether calls autocast: a mixed policy, unless built with ``autocast=False``."""
-        return getattr(self, "autocast", True) and \
-            self._dtype_policy.compute_dtype != self._dtype_policy.variable_dtype
-
-    def _casts_input(self, x):
-        """Keras's autocast of a float input Tensor, kept to mixed precision's boundaries (a
-        float64 Tensor still passes through a float32 layer unchanged)."""
-        if not getattr(self, "autocast", True) or x.dtype.kind != "f" or \
-                x.dtype == self.compute_dtype:
-            return False
-        return self._mixed() or "float16" in (x.dtype, self.compute_dtype)
-
-    @contextlib.contextmanager
-    def _autocast_variables(self):
-        """Under a mixed policy, the float weights this layer holds as attributes are seen in
-        the compute dtype during ``call`` (a differentiable cast of each, restored after)."""
-        if not self._mixed():
-            yield
-            return
-        skip = self.__dict__.get("_no_autocast", ())
-        own = {id(v): v for v in self._trainable_variables + self._non_trainable_variables
-               if v.trainable and v.dtype.kind == "f" and id(v) not in skip}
-        swapped = {name: value for name, value in self.__dict__.items() if id(value) in own}
-        # NOTE: only trainable weights: a non-trainable one (moving statistics) is assigned to.
-        casts = {}
-        for name, variable in swapped.items():
-            if id(variable) not in casts:
-                casts[id(variable)] = engine.ops.cast(variable, self.compute_dtype)
-            object.__setattr__(self, name, casts[id(variable)])
-        try:
-            yield
-        finally:
-            for name, variable in swapped.items():
-                object.__setattr__(self, name, variable)
-
     def _maybe_build(self, shapes):
         if self.built:
             return
@@ -385,121 +292,6 @@ class Layer:
                              dtype=t1.dtype)
                  for t1, t2 in zip(utils.flatten(first), utils.flatten(second))]
         return utils.pack_like(first, specs)
-
-    # -- weights -----------------------------------------------------------------------------
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        value = bool(value)
-        self._trainable = value
-        for v in self._trainable_variables:
-            v.trainable = value
-        for layer in self._layers:
-            layer.trainable = value
-
-    def _own_and_nested(self, own):
-        seen, out = set(), []
-        for w in own + [w for layer in self._layers for w in layer.weights]:
-            if id(w) not in seen:
-                seen.add(id(w))
-                out.append(w)
-        return out
-
-    @property
-    def weights(self):
-        """Every weight: own trainable, own non-trainable, then the sub-layers' (Keras order)."""
-        return self._own_and_nested(self._trainable_variables + self._non_trainable_variables)
-
-    @property
-    def variables(self):
-        return self.weights
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for w in self.weights if w.trainable]
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self.weights
-        return [w for w in self.weights if not w.trainable]
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-
-    @property
-    def losses(self):
-        """Weight penalties of the trainable weights, then the last call's activity penalties
-        and ``add_loss`` losses (this layer's, then its sub-layers')."""
-        weight_losses = [w.regularizer(w) for w in self.trainable_weights
-                         if w.regularizer is not None]
-        activity = [loss for layer in [self] + self._layers for loss in layer._activity_losses]
-        added = [loss for layer in self._flatten_layers() for loss in layer.__dict__.get(
-            "_losses", [])]
-        return weight_losses + activity + added
-
-    def add_loss(self, loss):
-        """Adds a loss (a tensor, or a list of them) from inside ``call()``; the trainer adds
-        its sum to the total loss. The next top-level call clears it (Keras 3).
-
-        >>> class ActivityPenalty(Layer):
-        ...     def call(self, x):
-        ...         self.add_loss(ops.multiply(ops.sum(ops.square(x)), 0.01))
-        ...         return x
-        """
-        losses = utils.flatten(loss)
-        for x in losses:
-            if not isinstance(x, Tensor):
-                raise ValueError("`add_loss()` can only be called from inside `build()` or "
-                                 f"`call()`, on a tensor input. Received invalid value: {x}")
-        self.__dict__.setdefault("_losses", []).extend(losses)
-
-    def _flatten_layers(self):
-        """This layer and every layer nested in it, each once."""
-        seen, out, stack = set(), [], [self]
-        while stack:
-            layer = stack.pop(0)
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                out.append(layer)
-                stack.extend(layer._layers)
-        return out
-
-    def _clear_losses(self):
-        for layer in self._flatten_layers():
-            layer.__dict__.get("_losses", []).clear()
-
-    def get_weights(self):
-        """Copies of the weights' values (they do not change when training goes on)."""
-        return [np.array(w.numpy(), copy=True) for w in self.weights]
-
-    def set_weights(self, weights):
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"Layer {self.name} weight shape mismatch: expected {len(own)} weights, "
-                f"received {len(weights)}. Received: len(weights)={len(weights)}"
-            )
-        for variable, value in zip(own, weights):
-            if tuple(np.shape(value)) != variable.shape:
-                raise ValueError(
-                    f"Layer {self.name} weight shape {variable.shape} is not compatible with "
-                    f"provided weight shape {tuple(np.shape(value))}."
-                )
-            variable.assign(value)
-
-    def count_params(self) -> int:
-        if not self.built:
-            raise ValueError(
-                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
-                "built. You can build it manually via: `layer.build(input_shape)`."
-            )
-        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
 
     # -- graph facts -------------------------------------------------------------------------
     def _node_outputs(self, attr):
