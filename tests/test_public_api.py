@@ -34,8 +34,7 @@ NOT_APPLICABLE = {
 PENDING = {
     "keras.applications": ("*", "issue 15: the model zoo"),
     "keras.layers": (
-        {"HashedCrossing", "Hashing", "IntegerLookup",
-         "StringLookup", "TextVectorization", "Resizing", "CenterCrop",
+        {"Resizing", "CenterCrop",
          "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
          "RandomBrightness", "AugMix", "AutoContrast", "CutMix", "Equalization",
          "MixUp", "RandAugment", "RandomColorDegeneration", "RandomColorJitter", "RandomCrop",

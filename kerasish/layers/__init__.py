@@ -44,3 +44,8 @@ from .preprocessing.normalization import Normalization
 from .preprocessing.rescaling import Rescaling
 from .preprocessing.category_encoding import CategoryEncoding
 from .preprocessing.discretization import Discretization
+from .preprocessing.hashed_crossing import HashedCrossing
+from .preprocessing.hashing import Hashing
+from .preprocessing.integer_lookup import IntegerLookup
+from .preprocessing.string_lookup import StringLookup
+from .preprocessing.text_vectorization import TextVectorization

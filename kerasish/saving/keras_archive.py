@@ -26,7 +26,7 @@ import zipfile
 
 import numpy as np
 
-from . import keras_weights_h5, object_registration
+from . import keras_weights_h5, layer_state, object_registration
 from .atomic import atomic_write
 from .legacy_h5 import _h5py
 
@@ -261,12 +261,15 @@ def save_model(model, filepath):
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
     })
     weights = _weights_bytes(model)
+    assets = layer_state.archive_assets(model)
 
     def write(tmp):
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(METADATA_FILENAME, metadata_json)
             archive.writestr(CONFIG_FILENAME, config_json)
             archive.writestr(WEIGHTS_FILENAME, weights)
+            for name, data in assets:  # assets/<object path>/<file> (vocabularies)
+                archive.writestr(name, data)
 
     atomic_write(path, write)
 
@@ -345,6 +348,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             keras_weights_h5.load_weights_from_h5_group(f, model)
         except (OSError, KeyError) as e:
             raise _corrupted(path, f"`{WEIGHTS_FILENAME}` cannot be read", e) from e
+    layer_state.load_archive_assets(path, model)
     return model
 
 

@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from .. import utils
+from . import layer_state
 from .atomic import atomic_write
 from .legacy_h5 import _UNBUILT_MESSAGE, _h5py
 from .weights_report import (Row, WeightsFileError, assign_all, check_dataset, compare,
@@ -154,6 +155,9 @@ def _write_vars(group, obj):
     for i, variable in enumerate(_own_variables(obj)):
         # NOTE: not np.ascontiguousarray, which turns a scalar (the iteration) into shape (1,).
         vars_group.create_dataset(str(i), data=np.asarray(variable.numpy(), order="C"))
+    # State kept outside Variables (a vocabulary's IDF weights) as named datasets, as Keras.
+    for key, value in layer_state.own_store(obj).items():
+        vars_group.create_dataset(key, data=np.asarray(value))
 
 
 def _save_state(f, obj, path, visited):
@@ -235,6 +239,10 @@ def _read_dataset(dataset):
     return value
 
 
+def _read_store(vars_group):
+    return {} if vars_group is None else {k: read_array(v) for k, v in vars_group.items()}
+
+
 class _Mismatch(ValueError):
     """Keras's error text for one object, with the row that the listing shows for it."""
 
@@ -273,6 +281,9 @@ def _read_values(vars_group, obj, variables):
 
 
 def _read_layer(vars_group, layer, path):
+    if layer_state.has_hook(layer, "load_own_variables"):
+        # Keras's hook: the layer reads its own named datasets (assigned with the others).
+        return [(layer_state.OwnVariables(layer), vars_group)]
     variables = _own_variables(layer)
     count = 0 if vars_group is None else len(vars_group.keys())
     if count != len(variables):
@@ -379,8 +390,9 @@ def load_weights_from_h5_group(f, model, skip_mismatch=False):
             if not skip_mismatch:
                 raise ValueError(msg)
             warnings.warn(msg, stacklevel=3)
-        values = [(variable, _read_dataset(dataset)) for pairs in state.pairs.values()
-                  for variable, dataset in pairs]
+        values = [(variable, _read_store(dataset) if isinstance(variable, layer_state.OwnVariables)
+                   else _read_dataset(dataset))
+                  for pairs in state.pairs.values() for variable, dataset in pairs]
     assign_all(values)
 
 

@@ -1,7 +1,13 @@
 """Preprocessing layers (Keras's ``keras.layers`` names), one file per idea."""
 from .category_encoding import CategoryEncoding
 from .discretization import Discretization
+from .hashed_crossing import HashedCrossing
+from .hashing import Hashing
+from .integer_lookup import IntegerLookup
 from .normalization import Normalization
 from .rescaling import Rescaling
+from .string_lookup import StringLookup
+from .text_vectorization import TextVectorization
 
-__all__ = ["CategoryEncoding", "Discretization", "Normalization", "Rescaling"]
+__all__ = ["CategoryEncoding", "Discretization", "Normalization", "Rescaling",
+           "HashedCrossing", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]

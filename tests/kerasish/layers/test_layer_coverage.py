@@ -13,6 +13,10 @@ NOT_LAYERS_UNDER_TEST = {"Layer", "InputLayer", "InputSpec"}
 # Layers with no gradient to check: their outputs are integer indices or encodings built from
 # them (piecewise constant in any float input), as in Keras, where they have no gradient either.
 GRADIENT_FREE = {"CategoryEncoding", "Discretization"}
+# Lookups, hashing and text vectorization take strings or integer ids: their outputs are
+# indices or encodings of them, with no float input to differentiate (as in Keras).
+GRADIENT_FREE |= {"HashedCrossing", "Hashing", "IntegerLookup", "StringLookup",
+                  "TextVectorization"}
 
 
 def _modules_calling(pattern):
