@@ -30,6 +30,15 @@ from .vgg19 import VGG19
 from . import xception
 from .xception import Xception
 
+from . import inception_resnet_v2
+from .inception_resnet_v2 import InceptionResNetV2
+
+from . import densenet
+from .densenet import DenseNet121, DenseNet169, DenseNet201
+
+from . import nasnet
+from .nasnet import NASNetLarge, NASNetMobile
+
 # NOTE: the top-level preprocess_input / decode_predictions are InceptionV3's (mode "tf"), kept
 # for code written when InceptionV3 was the one zoo model; Keras has no top-level ones.
 from .inception_v3 import decode_predictions, preprocess_input

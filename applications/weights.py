@@ -66,6 +66,29 @@ for _name, _md5s in {
         "resnet", f"{_name}_weights_tf_dim_ordering_tf_kernels.h5",
         f"{_name}_weights_tf_dim_ordering_tf_kernels_notop.h5", *_md5s)
 del _name, _md5s
+# InceptionResNetV2, DenseNet and NASNet (helper Z2's families); NASNet's cache names differ
+# from its URL names (nasnet_mobile.h5 <- NASNet-mobile.h5).
+IMAGENET_FILES["inception_resnet_v2"] = imagenet_entry(
+    "inception_resnet_v2", "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+    "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    "e693bd0210a403b3192acc6073ad2e96", "d19885ff4a710c122648d3b5c3b684e4")
+for _name, _md5s in {
+        "densenet121": ("9d60b8095a5708f2dcce2bca79d332c7", "30ee3e1110167f948a6b9946edeeb738"),
+        "densenet169": ("d699b8f76981ab1b30698df4c175e90b", "b8c4d4c20dd625c148057b9ff1c1176b"),
+        "densenet201": ("1ceb130c1ea1b78c3bf6114dbdfd8807", "c13680b51ded0fb44dff2d8f86ac8bb1"),
+}.items():
+    IMAGENET_FILES[_name] = imagenet_entry(
+        "densenet", f"{_name}_weights_tf_dim_ordering_tf_kernels.h5",
+        f"{_name}_weights_tf_dim_ordering_tf_kernels_notop.h5", *_md5s)
+for _name, _md5s in {
+        "mobile": ("020fb642bf7360b370c678b08e0adf61", "1ed92395b5b598bdda52abe5c0dbfd63"),
+        "large": ("11577c9a518f0070763c2b964a382f17", "d81d89dc07e6e56530c4e77faddd61b5"),
+}.items():
+    IMAGENET_FILES[f"nasnet_{_name}"] = {
+        True: (f"nasnet_{_name}.h5", f"{ORIGIN}nasnet/NASNet-{_name}.h5", _md5s[0]),
+        False: (f"nasnet_{_name}_no_top.h5", f"{ORIGIN}nasnet/NASNet-{_name}-no-top.h5",
+                _md5s[1])}
+del _name, _md5s
 
 
 def valid_weights_argument(weights):
