@@ -248,6 +248,12 @@ class IndexLookup(Layer):
         self._tokens_list = list(tokens)
         start = self._token_start_index()
         self._index = {t: i + start for i, t in enumerate(self._tokens_list)}
+        if self.vocabulary_dtype == "int64":
+            # Sorted keys for a vectorized lookup (100,000 zip codes per batch, say).
+            keys = np.asarray(self._tokens_list, np.int64)
+            order = np.argsort(keys, kind="stable")
+            self._sorted_keys = keys[order]
+            self._sorted_values = (order + start).astype(np.int64)
         self._record_vocabulary_size()
 
     def _record_vocabulary_size(self):
@@ -348,15 +354,25 @@ class IndexLookup(Layer):
     def _lookup(self, tokens):
         """int64 indices of a token array (mask, OOV and vocabulary, Keras's layout)."""
         flat = tokens.reshape(-1)
-        out = np.empty(flat.shape, np.int64)
         default = self._oov_start_index() if self.num_oov_indices == 1 else -1
-        oov = []
-        for i, token in enumerate(flat.tolist()):
-            index = self._index.get(token)
-            if index is None:
-                index = default
-                oov.append(i)
-            out[i] = index
+        if self.vocabulary_dtype == "int64":
+            found = np.zeros(flat.shape, bool)
+            out = np.full(flat.shape, default, np.int64)
+            if self._tokens_list:
+                pos = np.minimum(np.searchsorted(self._sorted_keys, flat),
+                                 self._sorted_keys.size - 1)
+                found = self._sorted_keys[pos] == flat
+                out[found] = self._sorted_values[pos[found]]
+            oov = np.flatnonzero(~found).tolist()
+        else:
+            out = np.empty(flat.shape, np.int64)
+            oov = []
+            for i, token in enumerate(flat.tolist()):
+                index = self._index.get(token)
+                if index is None:
+                    index = default
+                    oov.append(i)
+                out[i] = index
         if self.mask_token is not None:
             mask_value = 0 if self.output_mode == "int" else np.iinfo(np.int64).max
             out[flat == self.mask_token] = mask_value
