@@ -214,3 +214,32 @@ def test_keras_archive_layout_of_a_vocabulary(tmp_path):
             assert list(f["layers/string_lookup/vars"]) == []
     entry = [e for e in config["config"]["layers"] if e["name"] == "string_lookup"][0]
     assert entry["config"]["vocabulary"] is None and entry["config"]["vocabulary_size"] == 7
+
+
+def test_sparse_lookup_feeds_dense_as_the_dense_encoding_does():
+    ids = np.random.default_rng(0).integers(0, 1000, (64, 1))
+    dense_lookup = L.IntegerLookup(output_mode="one_hot")
+    dense_lookup.adapt(ids)
+    sparse_lookup = L.IntegerLookup(output_mode="one_hot", sparse=True,
+                                    vocabulary=dense_lookup.get_vocabulary())
+    inp = keras.Input((1,), dtype="int64")
+    assert sparse_lookup(inp).sparse
+    sparse_model = keras.Model(inp, L.Dense(1)(sparse_lookup(inp)))
+    dense_model = keras.Model(inp, L.Dense(1)(dense_lookup(inp)))
+    dense_model.set_weights(sparse_model.get_weights())
+    np.testing.assert_allclose(sparse_model.predict(ids, verbose=0),
+                               dense_model.predict(ids, verbose=0), rtol=1e-6, atol=1e-6)
+    sparse_model.compile("sgd", "mse")
+    history = sparse_model.fit(ids, (ids % 7).astype("float32"), epochs=3, batch_size=16,
+                               verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_string_lookup_in_a_trained_model():
+    text = keras.Input((1,), dtype="string")
+    model = keras.Model(text, L.Dense(1)(L.StringLookup(vocabulary=["a", "b", "c"],
+                                                        output_mode="one_hot")(text)))
+    model.compile("sgd", "mse")
+    x = np.array([["a"], ["b"], ["c"], ["d"]] * 8, dtype=object)
+    history = model.fit(x, np.arange(32, dtype="float32") % 4, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]

@@ -144,3 +144,20 @@ def test_adapted_text_vectorization_saves_and_loads(tmp_path, suffix):
                 b"\n[UNK]\nthe\ncat\nsat\ndog"
             assert "assets/layers/text_vectorization/_lookup_layer/vocabulary.txt" in \
                 archive.namelist()
+
+
+def test_adapt_over_batches_and_a_py_dataset():
+    class Texts(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return np.array([["b a"], ["b"]]) if i == 0 else np.array([["c b"], ["a"]])
+
+    from_dataset = TV()
+    from_dataset.adapt(Texts())
+    from_generator = TV()
+    from_generator.adapt(iter([np.array(["b a", "b"]), np.array(["c b", "a"])]))
+    # b:3, a:2, c:1, as from one array of the four strings.
+    assert from_dataset.get_vocabulary() == from_generator.get_vocabulary() == \
+        ["", "[UNK]", "b", "a", "c"]
