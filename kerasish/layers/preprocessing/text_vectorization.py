@@ -244,16 +244,11 @@ class TextVectorization(Layer):
 
     # -- config and saving -----------------------------------------------------------------
     def get_config(self):
-        from ...saving.serialization import serialize_keras_object
-
-        def maybe_serialize(value):
-            return value if value is None or isinstance(value, str) else \
-                serialize_keras_object(value)
-
+        # NOTE: callables stay as they are; saving serializes them (Keras's get_config too).
         config_ = {
             "max_tokens": self._lookup_layer.max_tokens,
-            "standardize": maybe_serialize(self._standardize),
-            "split": maybe_serialize(self._split),
+            "standardize": self._standardize,
+            "split": self._split,
             "ngrams": self._ngrams_arg,
             "output_mode": self._output_mode,
             "output_sequence_length": self._output_sequence_length,

@@ -161,3 +161,17 @@ def test_adapt_over_batches_and_a_py_dataset():
     # b:3, a:2, c:1, as from one array of the four strings.
     assert from_dataset.get_vocabulary() == from_generator.get_vocabulary() == \
         ["", "[UNK]", "b", "a", "c"]
+
+
+def test_a_registered_standardize_function_saves_and_loads(tmp_path):
+    @keras.saving.register_keras_serializable(package="p2_text")
+    def shout(strings):
+        return np.char.upper(strings)
+
+    layer = TV(standardize=shout, vocabulary=["A", "B"])
+    assert layer.get_config()["standardize"] is shout  # serialized when saved, as Keras
+    text = keras.Input((1,), dtype="string")
+    model = keras.Model(text, layer(text))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.predict(np.array([["a b c"]], dtype=object), verbose=0).tolist() == [[2, 3, 1]]
