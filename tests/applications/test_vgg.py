@@ -20,6 +20,8 @@ def test_top_model_matches_keras(key):
     model = MODELS[key](weights=None)
     zh.assert_matches_keras(model, zh.keras_facts(key))
     assert model.input_shape == (None, 224, 224, 3)
+    if key == "vgg16":
+        zh.assert_summary_matches_keras(model, "vgg16_summary.txt")
 
 
 @pytest.mark.parametrize("key", MODELS)

@@ -37,6 +37,7 @@ def test_notop_matches_keras():
     model = Xception(weights=None, include_top=False, pooling="avg", input_shape=(71, 71, 3))
     zh.assert_notop_matches_keras(model, facts)
     assert model.output_shape == (None, 2048)  # Keras's feature width
+    zh.assert_summary_matches_keras(model, "xception_notop_summary.txt")
     bare = Xception(weights=None, include_top=False, input_shape=(71, 71, 3))
     assert list(bare.output_shape) == facts["notop"]["bare_output_shape"]  # (None, 3, 3, 2048)
 

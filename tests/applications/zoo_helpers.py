@@ -44,6 +44,14 @@ def assert_matches_keras(model, facts):
     assert count(model.non_trainable_weights) == facts["non_trainable"]
 
 
+def assert_summary_matches_keras(model, fixture):
+    """``model.summary()`` equals Keras 3.15's text for the same model (``data/<fixture>``)."""
+    lines = []
+    model.summary(print_fn=lambda line, **kwargs: lines.append(line))
+    with open(os.path.join(DATA, fixture), encoding="utf-8") as f:
+        assert "\n".join(lines) + "\n" == f.read()
+
+
 def assert_notop_matches_keras(model, facts):
     notop = facts["notop"]
     assert len(model.layers) == notop["num_layers"]
