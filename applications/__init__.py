@@ -39,6 +39,21 @@ from .densenet import DenseNet121, DenseNet169, DenseNet201
 from . import nasnet
 from .nasnet import NASNetLarge, NASNetMobile
 
+from . import mobilenet_v2
+from .mobilenet_v2 import MobileNetV2
+
+from . import efficientnet
+from .efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
+                           EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
+
+from . import efficientnet_v2
+from .efficientnet_v2 import (EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2,
+                              EfficientNetV2B3, EfficientNetV2L, EfficientNetV2M,
+                              EfficientNetV2S)
+
+from . import convnext
+from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge
+
 # NOTE: the top-level preprocess_input / decode_predictions are InceptionV3's (mode "tf"), kept
 # for code written when InceptionV3 was the one zoo model; Keras has no top-level ones.
 from .inception_v3 import decode_predictions, preprocess_input
