@@ -69,7 +69,7 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
 
     >>> model = DenseNet([1, 1, 1, 1], weights=None, include_top=False, input_shape=(32, 32, 3))
     >>> model.output_shape
-    (None, 1, 1, 152)
+    (None, 1, 1, 68)
     """
     if kerasish.config.image_data_format() == "channels_first":
         raise ValueError("DenseNet does not support the `channels_first` image data format. "
