@@ -9,6 +9,20 @@ from engine import Tensor, backend
 
 from ... import config
 from ...sparse import SparseBatch
+from ...symbolic import is_keras_tensor
+from ...utils import flatten
+
+
+def prepare_call_inputs(inputs):
+    """A list or tuple of plain values becomes one NumPy array (strings as ``object``), so
+    ``Layer.__call__`` sees one input, as Keras's lookups take lists."""
+    if isinstance(inputs, (list, tuple)) and not any(is_keras_tensor(x) for x in
+                                                     flatten(inputs)):
+        array = np.asarray(inputs)
+        return array.astype(object) if array.dtype.kind in "US" else array
+    if isinstance(inputs, (str, bytes)):
+        return np.asarray(inputs, dtype=object)
+    return inputs
 
 
 def host_array(x):

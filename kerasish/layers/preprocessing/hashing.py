@@ -8,8 +8,7 @@ from ... import config
 from ...symbolic import KerasTensor
 from ..layer import Layer
 from . import _hash
-from ._encode import encode, host_array, to_tensor
-from .index_lookup import prepare_call_inputs
+from ._encode import encode, host_array, prepare_call_inputs, to_tensor
 
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 

@@ -8,45 +8,23 @@ vocabulary by count, ties by the token, both from high to low (``np.lexsort`` re
 from __future__ import annotations
 
 import collections
-import math
 import os
 
 import numpy as np
 
 from ... import config
-from ...symbolic import KerasTensor, is_keras_tensor
-from ...utils import flatten
+from ...symbolic import KerasTensor
 from ..layer import Layer
-from . import _hash
+from . import _hash, _vocabulary
 from ._adapt import adapt_data
-from ._encode import encode, encoded_shape, to_tensor
-
-_OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
-
-
-def _check_choice(value, allowed, caller, arg):
-    if value not in allowed:
-        raise ValueError(f"Unknown value for `{arg}` argument of layer {caller}. Allowed values "
-                         f"are: {allowed}. Received: {arg}={value}")
-
-
-def prepare_call_inputs(inputs):
-    """A list or tuple of plain values becomes one NumPy array (strings as ``object``), so
-    ``Layer.__call__`` sees one input, as Keras's lookups take lists."""
-    if isinstance(inputs, (list, tuple)) and not any(is_keras_tensor(x) for x in
-                                                     flatten(inputs)):
-        array = np.asarray(inputs)
-        return array.astype(object) if array.dtype.kind in "US" else array
-    if isinstance(inputs, (str, bytes)):
-        return np.asarray(inputs, dtype=object)
-    return inputs
+from ._encode import encode, encoded_shape, prepare_call_inputs, to_tensor
 
 
 class IndexLookup(Layer):
     """Maps tokens to indices (or back, with ``invert``) through a vocabulary given or learned
     by ``adapt()``; the base of ``StringLookup`` and ``IntegerLookup``.
 
-    Subclasses set ``_vocabulary_dtype`` (``"string"`` or ``"int64"``) and the token codec
+    Subclasses give ``vocabulary_dtype`` (``"string"`` or ``"int64"``) and the token codec
     (``_tokens``).
     """
 
@@ -56,41 +34,9 @@ class IndexLookup(Layer):
                  vocabulary=None, idf_weights=None, invert=False, output_mode="int",
                  sparse=False, pad_to_max_tokens=False, oov_method="floormod", name=None,
                  salt=None, **kwargs):
-        if max_tokens is not None and max_tokens <= 1:
-            raise ValueError("If set, `max_tokens` must be greater than 1. Received: "
-                             f"max_tokens={max_tokens}")
-        if pad_to_max_tokens and max_tokens is None:
-            raise ValueError("If pad_to_max_tokens is True, must set `max_tokens`. Received: "
-                             f"max_tokens={max_tokens}")
-        if num_oov_indices < 0:
-            raise ValueError("`num_oov_indices` must be greater than or equal to 0. Received: "
-                             f"num_oov_indices={num_oov_indices}")
-        caller = type(self).__name__
-        _check_choice(oov_method, ("floormod", "farmhash"), caller, "oov_method")
-        if salt is not None:
-            if vocabulary_dtype == "int64" and oov_method != "farmhash":
-                raise ValueError("`salt` can only be used when `oov_method='farmhash'`. "
-                                 f"Received: oov_method={oov_method}")
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = list(salt)
-            elif isinstance(salt, int):
-                salt = [salt, salt]
-            else:
-                raise ValueError("The `salt` argument for `IndexLookup` can only be a tuple of "
-                                 f"2 integers, or a single integer. Received: salt={salt}.")
-        output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
-        _check_choice(output_mode, _OUTPUT_MODES, caller, "output_mode")
-        if invert and output_mode != "int":
-            raise ValueError("`output_mode` must be `'int'` when `invert` is true. Received: "
-                             f"output_mode={output_mode}")
-        if sparse and output_mode == "int":
-            raise ValueError("`sparse` may only be true if `output_mode` is `'one_hot'`, "
-                             f"`'multi_hot'`, `'count'` or `'tf_idf'`. Received: "
-                             f"sparse={sparse} and output_mode={output_mode}")
-        if idf_weights is not None and output_mode != "tf_idf":
-            raise ValueError("`idf_weights` should only be set if `output_mode` is "
-                             f"`'tf_idf'`. Received: idf_weights={idf_weights} and "
-                             f"output_mode={output_mode}")
+        output_mode, salt = _vocabulary.checked_arguments(
+            type(self).__name__, max_tokens, num_oov_indices, vocabulary_dtype, idf_weights,
+            invert, output_mode, sparse, pad_to_max_tokens, oov_method, salt)
         frozen_vocab_size = kwargs.pop("vocabulary_size", None)
         has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         kwargs.pop("trainable", None)
@@ -180,58 +126,14 @@ class IndexLookup(Layer):
         if isinstance(vocabulary, (str, os.PathLike)):
             self._set_vocabulary_file(os.fspath(vocabulary))
             return
-        vocabulary = self._token_list(np.asarray(_host(vocabulary)).reshape(-1).tolist()
-                                      if not isinstance(vocabulary, (list, tuple))
-                                      else vocabulary)
-        if not vocabulary:
-            raise ValueError(f"Cannot set an empty vocabulary. Received: vocabulary={vocabulary}")
-        token_start = self._token_start_index()
-        special = [self.mask_token] * self._oov_start_index() + \
-            [self.oov_token] * self.num_oov_indices
-        found_special = vocabulary[:token_start] == special
-        tokens = vocabulary[token_start:] if found_special else vocabulary
-        repeated = [t for t, c in collections.Counter(tokens).items() if c > 1]
-        if repeated:
-            raise ValueError("The passed vocabulary has at least one repeated term. Please "
-                             f"uniquify your dataset. The repeated terms are: {repeated}")
-        if self.mask_token is not None and self.mask_token in tokens:
-            raise ValueError(
-                "Found reserved mask token at unexpected location in `vocabulary`. Note that "
-                "passed `vocabulary` does not need to include the OOV and mask tokens. Either "
-                "remove all mask and OOV tokens, or include them only at the start of the "
-                f"vocabulary in precisely this order: {special}. Received: "
-                f"mask_token={self.mask_token} at vocabulary index "
-                f"{len(vocabulary) - 1 - vocabulary[::-1].index(self.mask_token)}")
-        if self.oov_token is not None and self.invert and self.oov_token in tokens:
-            raise ValueError(
-                "Found reserved OOV token at unexpected location in `vocabulary`. Note that "
-                "passed `vocabulary` does not need to include the OOV and mask tokens. Either "
-                "remove all mask and OOV tokens, or include them only at the start of the "
-                f"vocabulary in precisely this order: {special}. Received: "
-                f"oov_token={self.oov_token} at vocabulary index "
-                f"{len(vocabulary) - 1 - vocabulary[::-1].index(self.oov_token)}")
-        if self.max_tokens is not None and token_start + len(tokens) > self.max_tokens:
-            raise ValueError("Attempted to set a vocabulary larger than the maximum vocab size. "
-                             f"Received vocabulary size is {token_start + len(tokens)}; "
-                             f"`max_tokens` is {self.max_tokens}.")
+        if not isinstance(vocabulary, (list, tuple)):
+            vocabulary = np.asarray(_host(vocabulary)).reshape(-1).tolist()
+        vocabulary = self._token_list(vocabulary)
+        tokens, found_special = _vocabulary.given_tokens(self, vocabulary)
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf" and idf_weights is not None:
-            self._set_idf_weights(np.asarray(_host(idf_weights)), len(vocabulary), found_special)
-
-    def _set_idf_weights(self, idf_weights, vocab_length, found_special):
-        if len(idf_weights) != vocab_length:
-            raise ValueError("`idf_weights` must be the same length as vocabulary. "
-                             f"len(idf_weights) is {len(idf_weights)}; len(vocabulary) is "
-                             f"{vocab_length}")
-        if idf_weights.ndim != 1:
-            raise ValueError("TF-IDF data must be a 1-index array. Received: "
-                             f"type(idf_weights)={type(idf_weights)}")
-        front = 0 if found_special else self._token_start_index()
-        front_value = 0 if found_special else np.average(idf_weights)
-        back = self.max_tokens - front - len(idf_weights) \
-            if self.pad_to_max_tokens and self.max_tokens is not None else 0
-        self.idf_weights = np.pad(idf_weights, (front, back), "constant",
-                                  constant_values=(front_value, 0)).astype(config.floatx())
+            self.idf_weights = _vocabulary.given_idf_weights(
+                self, np.asarray(_host(idf_weights)), len(vocabulary), found_special)
 
     def _set_vocabulary_file(self, path):
         if not os.path.exists(path):
@@ -322,24 +224,11 @@ class IndexLookup(Layer):
             if self._tokens_list is not None:
                 self._record_vocabulary_size()
             return
-        counts = self._token_counts
-        for special in (self.mask_token, self.oov_token):
-            if special is not None:
-                counts.pop(special, None)
-        # NOTE: by count, ties by the token, both descending (Keras's reversed np.lexsort).
-        ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
-        if self.max_tokens:
-            ordered = ordered[:self.max_tokens - self._token_start_index()]
-        tokens = [t for t, _ in ordered]
+        tokens = _vocabulary.adapted_tokens(self, self._token_counts)
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf":
-            n = self._num_documents
-            idf = np.array([math.log(1 + n / (1 + self._document_counts[t])) for t in tokens],
-                           np.float64).astype(config.floatx())
-            idf = np.pad(idf, (self._token_start_index(), 0), constant_values=np.mean(idf))
-            if self.pad_to_max_tokens and self.max_tokens is not None:
-                idf = np.pad(idf, (0, self.max_tokens - idf.size), constant_values=0)
-            self.idf_weights = idf.astype(config.floatx())
+            self.idf_weights = _vocabulary.adapted_idf_weights(
+                self, tokens, self._document_counts, self._num_documents)
         self._reset_counts()
 
     # -- call ------------------------------------------------------------------------------
@@ -452,8 +341,8 @@ class IndexLookup(Layer):
             "mask_token": self.mask_token, "output_mode": self.output_mode,
             "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
             "vocabulary_dtype": self.vocabulary_dtype,
-            "idf_weights": _listify(self.input_idf_weights),
-            "vocabulary": _listify(self.input_vocabulary),
+            "idf_weights": _vocabulary.listify(self.input_idf_weights),
+            "vocabulary": _vocabulary.listify(self.input_vocabulary),
             "vocabulary_size": self._frozen_vocab_size,
             "oov_method": self.oov_method, "salt": self.salt,
         }
@@ -510,11 +399,3 @@ def _host_int(x):
     from ._encode import as_int64
 
     return as_int64(x, caller="invert lookup")
-
-
-def _listify(x):
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return [v.item() if isinstance(v, np.generic) else v for v in x]
-    return np.asarray(_host(x)).tolist()

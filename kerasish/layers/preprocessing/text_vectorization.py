@@ -10,8 +10,8 @@ from ... import config
 from ...symbolic import KerasTensor
 from ..layer import Layer
 from ._adapt import adapt_data
-from ._encode import as_strings, to_tensor
-from .index_lookup import _listify, prepare_call_inputs
+from ._encode import as_strings, prepare_call_inputs, to_tensor
+from ._vocabulary import listify
 from .string_lookup import StringLookup
 
 # Keras's default punctuation (``lower_and_strip_punctuation``), applied as TF's RE2 does.
@@ -255,8 +255,8 @@ class TextVectorization(Layer):
             "pad_to_max_tokens": self._lookup_layer.pad_to_max_tokens,
             "sparse": self._lookup_layer.sparse,
             "ragged": self._ragged,
-            "vocabulary": _listify(self._lookup_layer.input_vocabulary),
-            "idf_weights": _listify(self._lookup_layer.input_idf_weights),
+            "vocabulary": listify(self._lookup_layer.input_vocabulary),
+            "idf_weights": listify(self._lookup_layer.input_idf_weights),
             "encoding": self._encoding,
             "vocabulary_size": self.vocabulary_size(),
         }
