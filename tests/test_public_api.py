@@ -34,9 +34,7 @@ NOT_APPLICABLE = {
 PENDING = {
     "keras.applications": ("*", "issue 15: the model zoo"),
     "keras.layers": (
-        {"Resizing", "CenterCrop",
-         "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-         "RandomBrightness", "AugMix", "AutoContrast", "CutMix", "Equalization",
+        {"AugMix", "AutoContrast", "CutMix", "Equalization",
          "MixUp", "RandAugment", "RandomColorDegeneration", "RandomColorJitter", "RandomCrop",
          "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomGrayscale",
          "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",

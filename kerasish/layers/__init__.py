@@ -49,3 +49,6 @@ from .preprocessing.hashing import Hashing
 from .preprocessing.integer_lookup import IntegerLookup
 from .preprocessing.string_lookup import StringLookup
 from .preprocessing.text_vectorization import TextVectorization
+from .preprocessing.image_resizing import CenterCrop, Resizing
+from .preprocessing.image_augmentation import (RandomBrightness, RandomContrast, RandomFlip,
+                                               RandomRotation, RandomTranslation, RandomZoom)
