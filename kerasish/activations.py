@@ -1,7 +1,12 @@
 """Keras activation names -> engine ops; ``get`` and ``serialize``."""
 from __future__ import annotations
 
+import functools
+import inspect
+
 from engine import Tensor, backend, ops
+
+from .symbolic import is_keras_tensor
 
 
 def linear(x):
@@ -171,6 +176,58 @@ def sparsemax(x, axis=-1):
 
 
 hard_swish = hard_silu
+
+
+def _accepts_keras_tensors(fn, spec=None):
+    """``fn`` called on a KerasTensor records a graph node, as Keras's activations do through
+    ``keras.ops``; on tensors it computes."""
+
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def activation(x, *args, **kwargs):
+        if is_keras_tensor(x):
+            from .ops._symbolic import keras_op, unary_spec  # NOTE: lazy: ops imports layers
+
+            params = _node_params(fn, signature, x, args, kwargs)
+            return keras_op(spec or unary_spec)(fn)(x, **params)
+        return fn(x, *args, **kwargs)
+
+    return activation
+
+
+def _node_params(fn, signature, x, args, kwargs):
+    """The arguments a graph node records: those given, and every default that the op of the
+    same name in ``kerasish.ops`` takes too (a loaded model finds the op there by name, and its
+    defaults may differ: gelu's ``approximate``)."""
+    from . import ops as keras_ops
+
+    bound = signature.bind(x, *args, **kwargs)
+    given = dict(bound.arguments)
+    bound.apply_defaults()
+    op = getattr(keras_ops, fn.__name__, None)
+    accepted = inspect.signature(op).parameters if op is not None else {}
+    return {k: v for k, v in bound.arguments.items()
+            if k != "x" and (k in given or k in accepted)}
+
+
+def _glu_spec(x, axis=-1):
+    from .symbolic import KerasTensor
+
+    shape = list(x.shape)
+    if shape[axis] is not None:
+        shape[axis] //= 2
+    return KerasTensor(shape, x.dtype)
+
+
+for _name in ("linear", "relu", "softmax", "log_softmax", "elu", "leaky_relu", "gelu", "sigmoid",
+              "tanh", "softplus", "softsign", "selu", "relu6", "hard_sigmoid", "silu",
+              "log_sigmoid", "exponential", "celu", "glu", "hard_shrink", "hard_tanh",
+              "soft_shrink", "sparse_plus", "sparse_sigmoid", "squareplus", "tanh_shrink",
+              "threshold", "mish", "hard_silu", "sparsemax"):
+    globals()[_name] = _accepts_keras_tensors(globals()[_name],
+                                              _glu_spec if _name == "glu" else None)
+swish, hard_swish = silu, hard_silu
 
 _ALL = {fn.__name__: fn for fn in (
     linear, relu, softmax, log_softmax, elu, leaky_relu, gelu, sigmoid, tanh, softplus, softsign,
