@@ -39,8 +39,14 @@ from .densenet import DenseNet121, DenseNet169, DenseNet201
 from . import nasnet
 from .nasnet import NASNetLarge, NASNetMobile
 
+from . import mobilenet
+from .mobilenet import MobileNet
+
 from . import mobilenet_v2
 from .mobilenet_v2 import MobileNetV2
+
+from . import mobilenet_v3
+from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 
 from . import efficientnet
 from .efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
