@@ -1,6 +1,7 @@
-"""Reference workloads W1-W5 (shared/bench/ref_models.md): kerasish against PyTorch.
+"""Reference workloads W1-W7 (shared/bench/ref_models.md): kerasish against PyTorch.
 
-    python bench/run.py mlp|cnn|lstm|inception|videoqa|all [--steps N] [--warmup N]
+    python bench/run.py mlp|cnn|lstm|inception|videoqa|resnet50|mobilenet|W1..W7|all
+        [--steps N] [--warmup N]
         [--profile] [--memory] [--spin] [--device cpu|gpu] [--openblas both|env|unset]
         [--schedule step|block] [--gap MS] [--inception auto|builtin|applications]
 
@@ -37,7 +38,10 @@ from bench.common import (BLAS_VARS, blas_line, build_ours, load_line, setup_tor
                           sync_fn, time_sides, vars_line)
 from bench.modes import memory_side, memory_table, profile_workload, spin_table  # noqa: E402
 
-ORDER = ["mlp", "cnn", "lstm", "inception", "videoqa"]
+ORDER = ["mlp", "cnn", "lstm", "inception", "videoqa", "resnet50", "mobilenet"]
+ALIASES = {f"W{i}": key for i, key in enumerate(ORDER, start=1)}  # W6 = resnet50, ...
+# Inference workloads whose torch side also runs in channels-last memory format (a second row).
+TWO_LAYOUTS = ("inception", "resnet50")
 
 
 # -- environment ------------------------------------------------------------------------------
@@ -115,7 +119,7 @@ def bench_workload(w, args, gflops):
     params = model.count_params()
     if params != w.params:
         notes.append(f"params {params:,} != spec {w.params:,}")
-    layouts = ["nchw", "channels_last"] if w.key == "inception" else ["nchw"]
+    layouts = ["nchw", "channels_last"] if w.key in TWO_LAYOUTS else ["nchw"]
     sides = [("ours", ours)] + [(lay, w.torch(data, model, args.device, lay)) for lay in layouts]
     warmup = w.warmup if args.warmup is None else args.warmup
     steps = w.steps if args.steps is None else args.steps
@@ -127,7 +131,7 @@ def bench_workload(w, args, gflops):
     rows = []
     for lay in layouts:
         st = stats(times[lay])
-        if len(layouts) > 1:  # W4: torch in NCHW and in channels-last (NHWC) memory format
+        if len(layouts) > 1:  # W4, W6: torch in NCHW and in channels-last (NHWC) format
             label = title + (" (NCHW)" if lay == "nchw" else " (NHWC)")
         else:
             label = title
@@ -163,7 +167,7 @@ def run_table(keys, args):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("workload", choices=ORDER + ["all"])
+    p.add_argument("workload", choices=ORDER + list(ALIASES) + ["all"])
     p.add_argument("--steps", type=int, default=None, help="timed steps (default: the spec's)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: spec's)")
     p.add_argument("--profile", action="store_true", help="per-op profile of our steps")
@@ -198,7 +202,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     workloads.JIT_COMPILE = False if args.jit == "off" else "auto"
-    keys = ORDER if args.workload == "all" else [args.workload]
+    keys = ORDER if args.workload == "all" else [ALIASES.get(args.workload, args.workload)]
     if args.memory_side:
         return memory_side(workloads.WORKLOADS[keys[0]], args.memory_side, args)
     if not args.profile and not args.memory or args.spin:

@@ -1,4 +1,4 @@
-"""The reference workloads W1-W5 of shared/bench/ref_models.md, in kerasish and in PyTorch.
+"""The reference workloads W1-W7 of shared/bench/ref_models.md, in kerasish and in PyTorch.
 
 Each side is built through its public API (kerasish: ``keras.Sequential``/``Model``, ``compile``,
 ``train_on_batch``/``predict``; torch: ``nn.Module``, ``optim``, ``backward``) and returns a
@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from bench import inception
+from bench import inception, zoo
 
 # kerasish's compile(jit_compile=...): "auto" (the compiled step) or False (eager)
 JIT_COMPILE = "auto"
@@ -64,6 +64,17 @@ def _data_videoqa():
     video = rng.random((16, 8, 64, 64, 3), dtype=np.float32)
     question = rng.integers(1, 10000, (16, 20))
     return {"video": video, "question": question, "y": rng.integers(0, 1000, 16)}
+
+
+def _data_resnet50():
+    rng = np.random.default_rng(0)
+    return {"x": rng.random((8, 224, 224, 3), dtype=np.float32)}
+
+
+def _data_mobilenet():
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 224, 224, 3), dtype=np.float32)
+    return {"x": x, "y": rng.integers(0, 10, 16)}
 
 
 # -- kerasish side ------------------------------------------------------------------------------
@@ -134,6 +145,30 @@ def ours_inception(data, device, source="auto"):
     model = inception.keras_model(keras, source)
     (x,) = _ours_inputs(device, data["x"])
     return model, lambda: model.predict(x, batch_size=8, verbose=0)
+
+
+def ours_resnet50(data, device):
+    keras = _keras(device)
+    model = keras.applications.ResNet50(weights=None)
+    (x,) = _ours_inputs(device, data["x"])
+    return model, lambda: model.predict(x, batch_size=8, verbose=0)
+
+
+def ours_mobilenet(data, device):
+    """Keras's transfer-learning recipe: a frozen MobileNetV2 base called with training=False,
+    a new classifier on its pooled features; only the classifier trains."""
+    keras = _keras(device)
+    L = keras.layers
+    base = keras.applications.MobileNetV2(weights=None, include_top=False,
+                                          input_shape=(224, 224, 3))
+    base.trainable = False
+    inputs = keras.Input((224, 224, 3))
+    features = L.GlobalAveragePooling2D()(base(inputs, training=False))
+    model = keras.Model(inputs, L.Dense(10)(features))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=_sce(keras),
+                  jit_compile=JIT_COMPILE)
+    x, y = _ours_inputs(device, data["x"], data["y"].astype(np.int32))
+    return model, _train_step(model, x, y)
 
 
 def ours_videoqa(data, device):
@@ -307,6 +342,46 @@ def torch_inception(data, ours, device, layout="nchw"):
     return step
 
 
+def _torch_infer_step(torch, model, x, layout):
+    model.eval()
+    model.to(x.device)
+    if layout == "channels_last":
+        model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+
+    def step():
+        with torch.inference_mode():
+            return model(x).cpu().numpy()
+    return step
+
+
+def torch_resnet50(data, ours, device, layout="nchw"):
+    torch = _torch()
+    model = zoo.resnet50(torch)
+    if ours is not None:
+        zoo.copy_named(torch, model.named, ours)
+    (x,) = _to(torch, device, data["x"].transpose(0, 3, 1, 2))
+    return _torch_infer_step(torch, model, x, layout)
+
+
+def torch_mobilenet(data, ours, device, layout=None):
+    torch = _torch()
+    nn = torch.nn
+    base = zoo.mobilenet_v2_base(torch)
+    head = nn.Linear(1280, 10)
+    if ours is not None:
+        base_layer = [layer for layer in ours.layers if hasattr(layer, "layers")][0]
+        zoo.copy_named(torch, base.named, base_layer)
+        _copy_dense(head, _layers_of(ours, "Dense")[0])
+    base.eval()  # frozen: batch normalization with its moving statistics, no gradients
+    base.requires_grad_(False)
+    model = nn.Sequential(base, nn.AdaptiveAvgPool2d(1), nn.Flatten(), head)
+    x, y = _to(torch, device, data["x"].transpose(0, 3, 1, 2), data["y"].astype(np.int64))
+    model.to(x.device)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3, eps=1e-7)
+    return _train_step_torch(torch, model, opt, nn.functional.cross_entropy, (x,), y)
+
+
 def _torch_videoqa(torch):
     nn = torch.nn
 
@@ -372,4 +447,10 @@ WORKLOADS = {w.key: w for w in [
              _data_inception, ours_inception, torch_inception),
     Workload("videoqa", "W5 Video-QA", "train", 16, 3, 10, 27.3723, 7_449_192, _data_videoqa,
              ours_videoqa, torch_videoqa),
+    # GFLOP from the models' Conv2D / DepthwiseConv2D / Dense layers; W7 trains the classifier
+    # only: the frozen base's forward plus the head's forward and weight gradient.
+    Workload("resnet50", "W6 ResNet50", "infer", 8, 3, 10, 61.7276, 25_636_712,
+             _data_resnet50, ours_resnet50, torch_resnet50),
+    Workload("mobilenet", "W7 MobileNetV2 top", "train", 16, 3, 10, 9.5846, 2_270_794,
+             _data_mobilenet, ours_mobilenet, torch_mobilenet),
 ]}
