@@ -23,7 +23,7 @@ import re
 from .. import utils
 from .keras_archive import get_compile_config
 
-_RNN_CLASSES = ("LSTM", "GRU", "SimpleRNN")
+_RNN_CLASSES = ("LSTM", "GRU", "SimpleRNN", "RNN")
 _RNN_CELL_CLASSES = ("LSTMCell", "GRUCell", "SimpleRNNCell")
 _KERAS3_ONLY_KEYS = ("quantization_config", "lora_rank", "lora_alpha")
 # Keras 3's VarianceScaling family takes these; tf-keras refuses them. They only steer a fresh
@@ -63,7 +63,7 @@ def _keras2_rnn(class_name, config):
     config.pop("time_major", None)
     if not config.get("zero_output_for_mask"):
         config.pop("zero_output_for_mask", None)
-    if class_name != "SimpleRNN":
+    if class_name in ("LSTM", "GRU"):
         config["implementation"] = 2
     return config
 
@@ -241,10 +241,14 @@ def _keras2_model_body(class_name, config, nested=False):
     if class_name == "Sequential":
         return {"name": config["name"],
                 "layers": [entry(e, False) for e in config.get("layers", [])]}
+    # tf-keras nests a single input as [["input", 0, 0]] and reads it flat too; Keras 3 reads
+    # the nested form only at the top level (inside TimeDistributed it then fails to call the
+    # model), so a nested model keeps the structure it was built with.
+    structure = (lambda triples: triples) if nested else _nested
     return {"name": config["name"], "trainable": config.get("trainable", True),
             "layers": [entry(e, True) for e in config.get("layers", [])],
-            "input_layers": _nested(config["input_layers"]),
-            "output_layers": _nested(config["output_layers"])}
+            "input_layers": structure(config["input_layers"]),
+            "output_layers": structure(config["output_layers"])}
 
 
 def keras2_model_config(model_config):

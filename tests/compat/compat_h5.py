@@ -57,10 +57,13 @@ def run(dialect, python):
 
 
 def _number(value):
-    return "-" if value is None else f"{value:.1e}"
+    return "n/a" if value is None else f"{value:.1e}"
 
 
 def format_rows(rows):
+    """A table: relative differences of the predictions, the evaluate loss and the predictions
+    after one more training step; the loaded optimizer's class and iteration count. "n/a" in
+    "1 step" is a reader that cannot train the model it loaded (see ``after_step_error``)."""
     lines = [f"{'direction':34} {'model':10} {'loaded':6} {'predict':>8} {'loss':>8} "
              f"{'1 step':>8} {'iter':>4} optimizer"]
     for r in rows:
@@ -78,7 +81,10 @@ def main():
     if not found:
         sys.exit(f"Set {' or '.join(DIALECTS.values())} to a real Keras's python.")
     for dialect, python in found.items():
-        print(format_rows(run(dialect, python)), flush=True)
+        rows = run(dialect, python)
+        print(format_rows(rows), flush=True)
+        for error in sorted({r["after_step_error"] for r in rows if "after_step_error" in r}):
+            print(f"  n/a: {error}")
 
 
 if __name__ == "__main__":

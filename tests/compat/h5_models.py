@@ -6,7 +6,7 @@ the real-Keras side (``real_keras_h5.py``) loads it by path, without kerasish.
 """
 import numpy as np
 
-MODELS = ("mlp", "mnist_cnn", "rnn", "video_qa")
+MODELS = ("mlp", "mnist_cnn", "rnn", "video_qa", "nested")
 
 
 def _mlp(keras):
@@ -63,7 +63,27 @@ def _video_qa(keras):
     return model
 
 
-BUILDERS = {"mlp": _mlp, "mnist_cnn": _mnist_cnn, "rnn": _rnn, "video_qa": _video_qa}
+def _nested(keras):
+    # Beyond the four: a nested functional model, a wrapped Dense, Bidirectional, an RNN over a
+    # cell, a regularizer and initializers given by name, all through one file.
+    layers = keras.layers
+    frame = keras.Input((6, 6, 2))
+    features = layers.GlobalMaxPooling2D()(
+        layers.Conv2D(3, 3, kernel_initializer="he_normal")(frame))
+    frame_model = keras.Model(frame, features, name="frame_model")
+    x = keras.Input((4, 6, 6, 2), name="clip")
+    h = layers.TimeDistributed(frame_model)(x)
+    h = layers.TimeDistributed(layers.Dense(5))(h)
+    h = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(h)
+    h = layers.Activation("tanh")(layers.RNN(layers.GRUCell(4))(h))
+    out = layers.Dense(2, kernel_regularizer=keras.regularizers.L2(0.01), name="out")(h)
+    model = keras.Model(x, out)
+    model.compile(optimizer="adam", loss="mae", metrics=["mse"])
+    return model
+
+
+BUILDERS = {"mlp": _mlp, "mnist_cnn": _mnist_cnn, "rnn": _rnn, "video_qa": _video_qa,
+            "nested": _nested}
 
 
 def build(keras, name):
@@ -83,6 +103,9 @@ def data(name):
     if name == "rnn":
         return [rng.standard_normal((6, 5, 3)).astype("float32")], \
             rng.standard_normal((6, 2)).astype("float32")
+    if name == "nested":
+        return [rng.standard_normal((3, 4, 6, 6, 2)).astype("float32")], \
+            rng.standard_normal((3, 2)).astype("float32")
     videos = rng.random((4, 3, 12, 12, 3), dtype=np.float32)
     questions = np.zeros((4, 6), np.int32)
     for row, length in enumerate((2, 6, 4, 3)):

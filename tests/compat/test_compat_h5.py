@@ -15,8 +15,19 @@ import pytest
 import kerasish
 from tests.compat import compat_h5, h5_models
 
-# Config keys tf-keras 2.21 writes for the classes of the four models (from its own files).
+# Config keys tf-keras 2.21 writes for the classes of the models (from its own files).
 TF_KERAS_KEYS = {
+    "Activation": ["activation", "dtype", "name", "trainable"],
+    "Bidirectional": ["dtype", "layer", "merge_mode", "name", "trainable"],
+    "GRUCell": ["activation", "bias_constraint", "bias_initializer", "bias_regularizer",
+                "dropout", "dtype", "implementation", "kernel_constraint", "kernel_initializer",
+                "kernel_regularizer", "name", "recurrent_activation", "recurrent_constraint",
+                "recurrent_dropout", "recurrent_initializer", "recurrent_regularizer",
+                "reset_after", "trainable", "units", "use_bias"],
+    "GlobalMaxPooling2D": ["data_format", "dtype", "keepdims", "name", "trainable"],
+    "HeNormal": ["seed"], "L2": ["l2"],
+    "RNN": ["cell", "dtype", "go_backwards", "name", "return_sequences", "return_state",
+            "stateful", "time_major", "trainable", "unroll"],
     "BatchNormalization": ["axis", "beta_constraint", "beta_initializer", "beta_regularizer",
                            "center", "dtype", "epsilon", "gamma_constraint",
                            "gamma_initializer", "gamma_regularizer", "momentum",
@@ -58,6 +69,9 @@ TF_KERAS_KEYS = {
     "Sequential": ["layers", "name"], "TimeDistributed": ["dtype", "layer", "name", "trainable"],
     "Zeros": [],
 }
+# tf-keras writes this one only when it is True (Bidirectional's layers with return_sequences).
+for _rnn in ("GRU", "LSTM"):
+    TF_KERAS_KEYS[_rnn] = TF_KERAS_KEYS[_rnn] + ["zero_output_for_mask"]
 # Keys tf-keras writes that Keras 3 refuses; a file for both leaves them out (tf-keras's
 # defaults are the same).
 KERAS3_REFUSES = {"time_major"}
@@ -123,6 +137,22 @@ def test_nested_model_in_time_distributed_is_in_tf_keras_form(saved):
     assert conv["config"]["kernel_initializer"]["config"] == {"seed": None}
     # An int axis inside a nested model: Keras 3 reads the built list form only at the top.
     assert bn["config"]["axis"] == -1
+
+
+def test_nested_functional_keeps_its_flat_inputs(saved):
+    # Keras 3 calls a nested model read with [["input", 0, 0]] wrongly inside TimeDistributed;
+    # tf-keras reads the flat form too.
+    model_config, _ = saved["nested"]
+    wrapper = next(e for e in model_config["config"]["layers"]
+                   if e["class_name"] == "TimeDistributed")
+    inner = wrapper["config"]["layer"]["config"]
+    assert inner["name"] == "frame_model"
+    first, second, last = inner["layers"]
+    assert inner["input_layers"] == [first["name"], 0, 0]
+    assert inner["output_layers"] == [last["name"], 0, 0]
+    assert second["inbound_nodes"] == [[[first["name"], 0, 0, {}]]]
+    # The top level stays nested, as tf-keras writes it.
+    assert model_config["config"]["input_layers"] == [["clip", 0, 0]]
 
 
 def test_rnn_configs_leave_out_time_major(saved):
