@@ -28,7 +28,19 @@ def applies(model, data=None) -> bool:
 
     return _jit_on(model) and type(model).compute_loss is Trainer.compute_loss and \
         model._compile_loss is not None and not _scales_loss(model.optimizer) and \
-        _tensors_only(data)
+        _tensors_only(data) and _layers_support_jit(model)
+
+
+def _layers_support_jit(model):
+    """Layers that compute on the host from the data (lookups, hashing: Keras's
+    ``supports_jit = False``) give a plan constants of one batch: such models step eagerly."""
+    stack = [model]
+    while stack:
+        layer = stack.pop()
+        if getattr(layer, "supports_jit", True) is False:
+            return False
+        stack.extend(getattr(layer, "_layers", ()))
+    return True
 
 
 def _scales_loss(optimizer):
@@ -43,7 +55,7 @@ def predict_applies(model, data=None) -> bool:
     from .trainer import Trainer
 
     return _jit_on(model) and type(model).predict_step is Trainer.predict_step and \
-        _tensors_only(data)
+        _tensors_only(data) and _layers_support_jit(model)
 
 
 def _shape_of(structure):

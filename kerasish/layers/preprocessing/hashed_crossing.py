@@ -27,6 +27,8 @@ class HashedCrossing(Layer):
     """
 
     _accepts_strings = True
+    # NOTE: computed on the host from the data: a compiled step cannot replay it (Keras too).
+    supports_jit = False
 
     def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None,
                  **kwargs):

@@ -32,6 +32,8 @@ class Hashing(Layer):
     """
 
     _accepts_strings = True
+    # NOTE: computed on the host from the data: a compiled step cannot replay it (Keras too).
+    supports_jit = False
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):

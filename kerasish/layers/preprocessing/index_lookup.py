@@ -29,6 +29,8 @@ class IndexLookup(Layer):
     """
 
     _accepts_strings = True
+    # NOTE: computed on the host from the data: a compiled step cannot replay it (Keras too).
+    supports_jit = False
 
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary_dtype,
                  vocabulary=None, idf_weights=None, invert=False, output_mode="int",

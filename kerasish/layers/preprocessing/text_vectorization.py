@@ -59,6 +59,8 @@ class TextVectorization(Layer):
     """
 
     _accepts_strings = True
+    # NOTE: computed on the host from the data: a compiled step cannot replay it (Keras too).
+    supports_jit = False
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int",

@@ -243,3 +243,21 @@ def test_string_lookup_in_a_trained_model():
     x = np.array([["a"], ["b"], ["c"], ["d"]] * 8, dtype=object)
     history = model.fit(x, np.arange(32, dtype="float32") % 4, epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_a_compiled_step_never_replays_one_batchs_lookups():
+    # Batches 1 and 2 look up the same ids: a traced plan would pass its check and then replay
+    # their one-hot constants for batch 3. Lookup layers set supports_jit = False (as Keras).
+    def trained(jit_compile):
+        keras.utils.set_random_seed(0)
+        ids = keras.Input((1,), dtype="int64")
+        lookup = L.IntegerLookup(vocabulary=list(range(10)), output_mode="one_hot")
+        model = keras.Model(ids, L.Dense(1, kernel_initializer="ones")(lookup(ids)))
+        model.compile("sgd", "mse", jit_compile=jit_compile)
+        x = np.array([[1], [2], [1], [2], [7], [8]])
+        y = np.array([0, 0, 0, 0, 5, 5], "float32")
+        model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+        return model.get_weights()[0]
+
+    np.testing.assert_array_equal(trained(True), trained(False))
+    assert not trained(False)[8:10].tolist() == [[1.0], [1.0]]  # batch 3 did train
