@@ -20,7 +20,8 @@ WEIGHTS_PATH_NO_TOP = ("https://storage.googleapis.com/tensorflow/keras-applicat
 
 
 def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
-                pooling=None, classes=1000, classifier_activation="softmax"):
+                pooling=None, classes=1000, classifier_activation="softmax",
+                name="inception_v3"):
     """Instantiates the Inception v3 architecture (``keras.applications.InceptionV3``).
 
     Args:
@@ -34,6 +35,7 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
         pooling: without the top, ``None`` (4D output), ``"avg"`` or ``"max"`` (2D output).
         classes: number of classes of the top; 1000 with ImageNet weights.
         classifier_activation: activation of ``predictions``; ``None`` gives logits.
+        name: the model's name.
 
     Inputs are expected scaled to [-1, 1]: see :func:`preprocess_input`.
 
@@ -79,7 +81,7 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
 
     # The model starts at the true inputs of `input_tensor`, which may lie further up its graph.
     inputs = _source_inputs(input_tensor) if input_tensor is not None else img_input
-    model = kerasish.Functional(inputs, x, name="inception_v3")
+    model = kerasish.Functional(inputs, x, name=name)
     load_model_weights(model, "inception_v3", weights, include_top)
     return model
 

@@ -300,3 +300,8 @@ def test_public_names():
     assert kerasish.applications.InceptionV3 is InceptionV3
     assert applications.inception_v3.InceptionV3 is InceptionV3
     assert applications.inception_v3.preprocess_input is preprocess_input
+
+
+def test_name_argument():
+    model = InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3), name="iv3")
+    assert model.name == "iv3"  # Keras 3's argument (default "inception_v3")
