@@ -9,6 +9,7 @@ from . import (activations, backend, callbacks, config, datasets, distribution, 
                summary, tree, utils)
 from . import constraints, dtype_policies, mixed_precision
 from . import distillation, legacy, saving
+from . import experimental  # tf.keras 2's premade LinearModel, WideDeepModel
 from .initializers import Initializer
 from .layers import Input, InputLayer, InputSpec, Layer
 from .losses import Loss

@@ -26,9 +26,11 @@ def applies(model, data=None) -> bool:
     """Compiled unless asked not to, or the model changes what the default step computes."""
     from .trainer import Trainer
 
+    # NOTE: an unbuilt model (subclassed, built by its first call) steps eagerly once: the
+    # plan's variables are listed before the call would create them.
     return _jit_on(model) and type(model).compute_loss is Trainer.compute_loss and \
         model._compile_loss is not None and not _scales_loss(model.optimizer) and \
-        _tensors_only(data) and _layers_support_jit(model)
+        _tensors_only(data) and getattr(model, "built", True) and _layers_support_jit(model)
 
 
 def _layers_support_jit(model):

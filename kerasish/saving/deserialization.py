@@ -56,11 +56,11 @@ def _unsafe_enabled():
 
 def _find_layer_class(name):
     """A kerasish layer or model class (or distillation loss) by Keras class name, or None."""
-    from .. import distillation
+    from .. import distillation, experimental
     from .. import layers as layers_module
     from .. import models as models_module
 
-    for module in (layers_module, models_module, distillation):
+    for module in (layers_module, models_module, experimental, distillation):
         cls = getattr(module, name, None)
         if isinstance(cls, type) and (issubclass(cls, Layer) or module is distillation):
             return cls

@@ -180,7 +180,9 @@ def compile_from_config(model, config, custom_objects=None):
     from .. import losses
     from ..trainer import Trainer
 
-    if type(model).compile is not Trainer.compile:
+    # A class whose compile() is its own may still take its saved config here (it says so).
+    if type(model).compile is not Trainer.compile and \
+            not getattr(model, "_compiles_from_config", False):
         warnings.warn(
             "`compile()` was not called as part of model loading because the model's "
             "`compile()` method is custom. All subclassed Models that have `compile()` "
@@ -226,7 +228,8 @@ def serialize_model(model):
     from .serialization import serialize_keras_object
 
     serialized = dict(serialize_keras_object(model))
-    serialized["compile_config"] = get_compile_config(model)
+    serialized["compile_config"] = model.get_compile_config() \
+        if hasattr(model, "get_compile_config") else get_compile_config(model)
     ordered = {key: serialized.pop(key) for key in _CONFIG_KEYS if key in serialized}
     ordered.update(serialized)
     return ordered
@@ -337,7 +340,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 f"supported; only `{WEIGHTS_FILENAME}` is. Received: filepath={path}")
         raise ValueError("Expected a model.weights.h5 or model.weights.npz file.")
     if compile and compile_config:
-        compile_from_config(model, compile_config, custom_objects)
+        if getattr(model, "_compiles_from_config", False):
+            model.compile_from_config(compile_config)
+        else:
+            compile_from_config(model, compile_config, custom_objects)
     h5py = _h5py()
     try:
         f = h5py.File(io.BytesIO(weights), "r")

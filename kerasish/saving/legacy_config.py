@@ -197,6 +197,8 @@ def _keras2_node(node, arg_names=()):
 
 def _nested(triples):
     """tf-keras always nests ``input_layers`` / ``output_layers``: ``[["dense", 0, 0]]``."""
+    if isinstance(triples, dict):  # named inputs: tf-keras keeps the dict as it is
+        return triples
     if triples and isinstance(triples[0], str):
         return [list(triples)]
     return triples
