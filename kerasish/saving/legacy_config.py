@@ -25,6 +25,15 @@ from .keras_archive import get_compile_config
 
 _RNN_CLASSES = ("LSTM", "GRU", "SimpleRNN", "RNN")
 _RNN_CELL_CLASSES = ("LSTMCell", "GRUCell", "SimpleRNNCell")
+# Keras 3 arguments that tf-keras does not take, left out when they hold the value that means
+# what tf-keras does anyway (a value that means more is kept, and tf-keras refuses it loudly).
+_KERAS3_ONLY_DEFAULTS = {
+    "LayerNormalization": {"rms_scaling": False},
+    "MultiHeadAttention": {"use_gate": False, "sliding_window": None, "seed": None},
+    "SpatialDropout1D": {"data_format": "channels_last"},
+    "SpatialDropout2D": {"data_format": "channels_last"},
+    "SpatialDropout3D": {"data_format": "channels_last"},
+}
 _KERAS3_ONLY_KEYS = ("quantization_config", "lora_rank", "lora_alpha")
 # Keras 3's VarianceScaling family takes these; tf-keras refuses them. They only steer a fresh
 # initialization, and a loaded model's weights come from the file.
@@ -122,6 +131,17 @@ def _keras2_layer_config(class_name, config, build_config, nested=False):
         config.pop("seed", None)  # tf-keras's cells take no seed
     if class_name == "Bidirectional" and isinstance(config.get("layer"), dict):
         _keras2_bidirectional(config)
+    for key, default in _KERAS3_ONLY_DEFAULTS.get(class_name, {}).items():
+        if key in config and config[key] == default:
+            del config[key]
+    if class_name == "LeakyReLU" and "negative_slope" in config:
+        config["alpha"] = config.pop("negative_slope")  # Keras 3 still reads `alpha`
+    if class_name == "MultiHeadAttention":
+        # tf-keras rebuilds the layer from these three config keys, not from a build config.
+        shapes = (build_config or {}).get("shapes_dict") or {}
+        value_shape = shapes.get("value_shape")
+        config.update(query_shape=shapes.get("query_shape"), value_shape=value_shape,
+                      key_shape=shapes.get("key_shape") or value_shape)
     if class_name == "BatchNormalization":
         # tf-keras writes the renorm keys only with renorm on, and never ``synchronized``.
         if not config.get("renorm"):
@@ -298,6 +318,26 @@ def _upgrade_layer_config(class_name, config):
         config.pop("implementation", None)
     if class_name == "Embedding" and config.get("input_length", 0) is None:
         config.pop("input_length")
+    if class_name == "LeakyReLU" and "alpha" in config:
+        config["negative_slope"] = config.pop("alpha")
+    if class_name == "MultiHeadAttention":
+        # tf-keras's build shapes: rebuilding the graph calls, and so builds, the layer anyway.
+        for key in ("query_shape", "key_shape", "value_shape"):
+            config.pop(key, None)
+        if config.get("softmax_robust_masking") is False:
+            del config["softmax_robust_masking"]
+    if config.get("groups") == 1 and (class_name.endswith("Transpose") or class_name.startswith(
+            ("DepthwiseConv", "SeparableConv"))):
+        config.pop("groups")  # tf-keras's base conv writes it; these Keras 3 classes take none
+    if class_name.startswith("SeparableConv"):
+        for key in ("kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+            config.pop(key, None)  # tf-keras's base conv's, unused: the kernels are separate
+    if class_name.startswith("SpatialDropout"):
+        # tf-keras's Dropout base writes these; Keras 3's spatial dropouts take neither.
+        if config.get("noise_shape", 0) is None:
+            del config["noise_shape"]
+        if config.get("trainable") is True:
+            del config["trainable"]
     if class_name == "Lambda":
         for key in _LAMBDA_KERAS2_KEYS:
             config.pop(key, None)

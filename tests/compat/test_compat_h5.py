@@ -13,6 +13,7 @@ import h5py
 import pytest
 
 import kerasish
+from kerasish.saving import legacy_config
 from tests.compat import compat_h5, h5_models
 
 # Config keys tf-keras 2.21 writes for the classes of the models (from its own files).
@@ -28,6 +29,19 @@ TF_KERAS_KEYS = {
     "HeNormal": ["seed"], "L2": ["l2"],
     "RNN": ["cell", "dtype", "go_backwards", "name", "return_sequences", "return_state",
             "stateful", "time_major", "trainable", "unroll"],
+    "LeakyReLU": ["alpha", "dtype", "name", "trainable"],
+    "LayerNormalization": ["axis", "beta_constraint", "beta_initializer", "beta_regularizer",
+                           "center", "dtype", "epsilon", "gamma_constraint",
+                           "gamma_initializer", "gamma_regularizer", "name", "scale",
+                           "trainable"],
+    "SpatialDropout2D": ["dtype", "name", "noise_shape", "rate", "seed", "trainable"],
+    "MultiHeadAttention": ["activity_regularizer", "attention_axes", "bias_constraint",
+                           "bias_initializer", "bias_regularizer", "dropout", "dtype",
+                           "kernel_constraint", "kernel_initializer", "kernel_regularizer",
+                           "key_dim", "key_shape", "name", "num_heads", "output_shape",
+                           "query_shape", "softmax_robust_masking", "trainable", "use_bias",
+                           "value_dim", "value_shape"],
+    "Reshape": ["dtype", "name", "target_shape", "trainable"],
     "BatchNormalization": ["axis", "beta_constraint", "beta_initializer", "beta_regularizer",
                            "center", "dtype", "epsilon", "gamma_constraint",
                            "gamma_initializer", "gamma_regularizer", "momentum",
@@ -198,6 +212,74 @@ def test_tf_keras_loss_with_fn_loads(tmp_path):
     loaded = kerasish.models.load_model(path)
     assert type(loaded.loss).__name__ == "SparseCategoricalCrossentropy"
     assert loaded.loss.from_logits
+
+
+def test_renamed_and_keras3_only_arguments(tmp_path):
+    x = kerasish.Input((5, 4))
+    h = kerasish.layers.LayerNormalization()(kerasish.layers.LeakyReLU(0.2)(x))
+    h = kerasish.layers.MultiHeadAttention(2, 3)(h, h)
+    h = kerasish.layers.SpatialDropout2D(0.1)(kerasish.layers.Reshape((5, 4, 1))(h))
+    kerasish.Model(x, h).save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        model_config = json.loads(f.attrs["model_config"])
+    entries = {e["class_name"]: e["config"] for e in model_config["config"]["layers"]}
+    for obj in _objects(model_config):
+        allowed = set(TF_KERAS_KEYS[obj["class_name"]]) - KERAS3_REFUSES
+        assert set(obj["config"]) <= allowed, (obj["class_name"], set(obj["config"]) - allowed)
+    assert entries["LeakyReLU"]["alpha"] == pytest.approx(0.2)
+    attention = entries["MultiHeadAttention"]
+    assert attention["query_shape"] == attention["value_shape"] == [None, 5, 4]
+    assert attention["key_shape"] == [None, 5, 4]
+
+
+# Layer configs exactly as tf-keras 2.21 wrote them (initializers left to their defaults).
+TF_KERAS_CONFIGS = {
+    "LeakyReLU": {"name": "leaky_re_lu", "trainable": True, "dtype": "float32",
+                  "alpha": 0.20000000298023224},
+    "DepthwiseConv2D": {
+        "name": "depthwise_conv2d", "trainable": True, "dtype": "float32", "kernel_size": [3, 3],
+        "strides": [1, 1], "padding": "same", "data_format": "channels_last",
+        "dilation_rate": [1, 1], "groups": 1, "activation": "linear", "use_bias": True,
+        "bias_regularizer": None, "activity_regularizer": None, "bias_constraint": None,
+        "depth_multiplier": 1, "depthwise_regularizer": None, "depthwise_constraint": None},
+    "SeparableConv2D": {
+        "name": "separable_conv2d", "trainable": True, "dtype": "float32", "filters": 4,
+        "kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
+        "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+        "activation": "linear", "use_bias": True, "kernel_regularizer": None,
+        "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None,
+        "bias_constraint": None, "depth_multiplier": 1, "depthwise_regularizer": None,
+        "pointwise_regularizer": None, "depthwise_constraint": None,
+        "pointwise_constraint": None},
+    "Conv2DTranspose": {
+        "name": "conv2d_transpose", "trainable": True, "dtype": "float32", "filters": 3,
+        "kernel_size": [3, 3], "strides": [2, 2], "padding": "same",
+        "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+        "activation": "linear", "use_bias": True, "kernel_regularizer": None,
+        "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None,
+        "bias_constraint": None, "output_padding": None},
+    "SpatialDropout2D": {"name": "spatial_dropout2d", "trainable": True, "dtype": "float32",
+                         "rate": 0.1, "noise_shape": None, "seed": None},
+    "MultiHeadAttention": {
+        "name": "multi_head_attention", "trainable": True, "dtype": "float32", "num_heads": 2,
+        "key_dim": 3, "value_dim": 3, "dropout": 0.0, "use_bias": True, "output_shape": None,
+        "attention_axes": [1], "kernel_regularizer": None, "bias_regularizer": None,
+        "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None,
+        "query_shape": [None, 5, 4], "key_shape": [None, 5, 4], "value_shape": [None, 5, 4],
+        "softmax_robust_masking": False},
+}
+
+
+@pytest.mark.parametrize("class_name", sorted(TF_KERAS_CONFIGS))
+def test_tf_keras_layer_configs_load(class_name):
+    config = TF_KERAS_CONFIGS[class_name]
+    upgraded = legacy_config.upgrade_model_config({"class_name": "Sequential", "config": {
+        "name": "s", "layers": [{"class_name": class_name, "config": config}]}})
+    entry = upgraded["config"]["layers"][0]
+    layer = kerasish.layers.deserialize(entry)
+    assert type(layer).__name__ == class_name and layer.name == config["name"]
+    if class_name == "LeakyReLU":
+        assert layer.negative_slope == pytest.approx(0.2)
 
 
 @pytest.mark.compat
