@@ -6,7 +6,7 @@ import pytest
 
 import engine
 import kerasish
-from applications import imagenet_utils
+from applications import imagenet_utils, weights
 
 PIXEL = (255.0, 128.0, 0.0)  # one RGB pixel
 # Keras's definitions, written out: "tf" x / 127.5 - 1; "torch" (x / 255 - mean) / std with
@@ -119,3 +119,22 @@ def test_obtain_input_shape():
         assert ois((32, 32, 4), 224, 32, "channels_last", require_flatten=False) == (32, 32, 4)
     with pytest.raises(ValueError, match="`input_shape` must be a tuple of three integers."):
         ois((32, 32), 224, 32, "channels_last", require_flatten=False)
+
+
+def test_weights_table_and_cache_lookup(tmp_path, monkeypatch):
+    entry = weights.IMAGENET_FILES["resnet101v2"]
+    # Keras's names, URLs and md5s (keras/src/applications/resnet.py).
+    assert entry[True] == (
+        "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5",
+        "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+        "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5", "6343647c601c52e1368623803854d971")
+    assert entry[False][0] == "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / entry[False][0]).write_bytes(b"")
+    assert weights.imagenet_weights_path("resnet101v2", include_top=False) == str(
+        tmp_path / "models" / entry[False][0])
+    with pytest.raises(FileNotFoundError, match="vgg16_weights_tf_dim_ordering_tf_kernels.h5"):
+        weights.imagenet_weights_path("vgg16", include_top=True)
+    assert weights.valid_weights_argument(None) and weights.valid_weights_argument("imagenet")
+    assert not weights.valid_weights_argument("no/such/file.h5")
