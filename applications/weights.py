@@ -89,6 +89,58 @@ for _name, _md5s in {
         False: (f"nasnet_{_name}_no_top.h5", f"{ORIGIN}nasnet/NASNet-{_name}-no-top.h5",
                 _md5s[1])}
 del _name, _md5s
+# EfficientNet, EfficientNetV2 and ConvNeXt (helper Z4's families): Keras names the file after
+# the model (`<name>.h5`, `<name>_notop.h5`); ConvNeXt's hashes are sha256.
+for _name, _md5s in {
+        "efficientnetb0": ("902e53a9f72be733fc0bcb005b3ebbac", "50bc09e76180e00e4465e1a485ddc09d"),
+        "efficientnetb1": ("1d254153d4ab51201f1646940f018540", "74c4e6b3e1f6a1eea24c589628592432"),
+        "efficientnetb2": ("b15cce36ff4dcbd00b6dd88e7857a6ad", "111f8e2ac8aa800a7a99e3239f7bfb39"),
+        "efficientnetb3": ("ffd1fdc53d0ce67064dc6a9c7960ede0", "af6d107764bb5b1abb91932881670226"),
+        "efficientnetb4": ("18c95ad55216b8f92d7e70b3a046e2fc", "ebc24e6d6c33eaebbd558eafbeedf1ba"),
+        "efficientnetb5": ("ace28f2a6363774853a83a0b21b9421a", "38879255a25d3c92d5e44e04ae6cec6f"),
+        "efficientnetb6": ("165f6e37dce68623721b423839de8be5", "9ecce42647a20130c1f39a5d4cb75743"),
+        "efficientnetb7": ("8c03f828fec3ef71311cd463b6759d99", "cbcfe4450ddf6f3ad90b1b398090fe4a"),
+}.items():
+    IMAGENET_FILES[_name] = imagenet_entry(None, f"{_name}.h5", f"{_name}_notop.h5", *_md5s,
+                                           base=STORAGE + "keras-applications/")
+for _name, _md5s in {
+        "efficientnetv2-b0": ("21ecbf6da12460d5c40bb2f29ceb2188",
+                              "893217f2bb855e2983157299931e43ff"),
+        "efficientnetv2-b1": ("069f0534ff22adf035c89e2d9547a9dc",
+                              "0e80663031ca32d657f9caa404b6ec37"),
+        "efficientnetv2-b2": ("424e49f28180edbde1e94797771950a7",
+                              "1dfe2e7a5d45b6632553a8961ea609eb"),
+        "efficientnetv2-b3": ("1f1fc43bd98a6e4fd8fdfd551e02c7a0",
+                              "f6abf7b5849ac99a89b50dd3fd532856"),
+        "efficientnetv2-s": ("e1d88a8495beba45748fedd0cecbe016",
+                             "af0682fb74e8c54910f2d4393339c070"),
+        "efficientnetv2-m": ("a3bf6aa3276309f4fc6a34aa114c95cd",
+                             "1b8dc055df72dde80d614482840fe342"),
+        "efficientnetv2-l": ("27e6d408b53c7ebc868fefa357689935",
+                             "b0b66b5c863aef5b46e8608fe1711615"),
+}.items():
+    IMAGENET_FILES[_name] = imagenet_entry("efficientnet_v2", f"{_name}.h5",
+                                           f"{_name}_notop.h5", *_md5s)
+for _name, _md5s in {
+        "convnext_tiny": (
+            "8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+            "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1"),
+        "convnext_small": (
+            "ce1277d8f1ee5a0ef0e171469089c18f5233860ceaf9b168049cb9263fd7483c",
+            "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab"),
+        "convnext_base": (
+            "52cbb006d3dadd03f6e095a8ca1aca47aecdd75acb4bc74bce1f5c695d0086e6",
+            "40a20c5548a5e9202f69735ecc06c990e6b7c9d2de39f0361e27baeb24cb7c45"),
+        "convnext_large": (
+            "070c5ed9ed289581e477741d3b34beffa920db8cf590899d6d2c67fba2a198a6",
+            "96f02b6f0753d4f543261bc9d09bed650f24dd6bc02ddde3066135b63d23a1cd"),
+        "convnext_xlarge": (
+            "c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
+            "de3f8a54174130e0cecdc71583354753d557fcf1f4487331558e2a16ba0cfe05"),
+}.items():
+    IMAGENET_FILES[_name] = imagenet_entry("convnext", f"{_name}.h5", f"{_name}_notop.h5",
+                                           *_md5s)
+del _name, _md5s
 
 
 def valid_weights_argument(weights):
