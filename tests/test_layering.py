@@ -13,6 +13,8 @@ FORBIDDEN = {
     "applications": {"engine"} | FRAMEWORKS,
 }
 CUPY_ALLOWED = {"engine/backend.py"}
+# Native libraries are loaded (ctypes) in one engine module only: oneDNN's provider.
+CTYPES_ALLOWED = {"engine/onednn.py"}
 # NOTE: the design aimed at ~3,000; the keras.ops surface (87 ops), the fused kernels and jit.py
 # (the compiled step) need more, and the primitives under the whole of Keras 3's keras.ops
 # (trigonometry, sorting, scatter/segment ops, cumulative ops, 3-D convolution) more again.
@@ -58,6 +60,8 @@ def violations(root: pathlib.Path):
             found += [f"{rel} imports {m}" for m in sorted(mods & banned)]
             if "cupy" in mods and rel not in CUPY_ALLOWED:
                 found.append(f"{rel} imports cupy (only engine/backend.py may)")
+            if "ctypes" in mods and rel not in CTYPES_ALLOWED:
+                found.append(f"{rel} imports ctypes (only engine/onednn.py may load libraries)")
     return found
 
 
@@ -81,6 +85,8 @@ def test_engine_stays_within_its_line_budget():
     ("kerasish", "importlib.import_module('cupy.cuda')",
      "kerasish/bad.py imports cupy (only engine/backend.py may)"),
     ("engine", "__import__('kerasish')", "engine/bad.py imports kerasish"),
+    ("engine", "import ctypes", "engine/bad.py imports ctypes (only engine/onednn.py may load "
+     "libraries)"),
 ])
 def test_the_checker_catches_a_bad_import(tmp_path, package, line, expected):
     for name in FORBIDDEN:

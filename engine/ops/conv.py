@@ -1,7 +1,8 @@
 """Convolutions named and called like ``keras.ops``: conv, depthwise_conv, separable_conv,
 conv_transpose. Channels-last inputs (N, *spatial, C), 1 to 3 spatial dims; kernels in Keras's
 layout ((*K, C_in, C_out), HWIO for 2-D). Each conv is im2col + GEMM, a block of rows at a time
-(``_im2col.py``); its input gradient is the conv of the output gradient with the flipped kernel
+(``_im2col.py``), or oneDNN's kernels for float32 NumPy arrays (``engine/onednn.py``); its
+input gradient is the conv of the output gradient with the flipped kernel
 (stride 1) or a GEMM + col2im, and conv_transpose is that input gradient run forward. Nothing
 but the inputs is kept for backward: the kernel gradient redoes the im2col.
 """
@@ -9,8 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import onednn
 from ..autograd import Function
-from ._im2col import Geometry, conv_forward, conv_grad_input, conv_grad_kernel, make_geometry
+from ._im2col import Geometry, make_geometry
+from ._im2col import conv_forward as _conv_forward
+from ._im2col import conv_grad_input as _conv_grad_input
+from ._im2col import conv_grad_kernel as _conv_grad_kernel
 from ._utils import conv_output_length, same_padding, tuple_of
 
 __all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose"]
@@ -120,6 +125,23 @@ def _transpose_geometry(op, x, w, strides, padding, output_padding, dilation_rat
 
 def _cast(a, dtype):
     return a.astype(dtype, copy=False)
+
+
+# -- the kernel provider: oneDNN for float32 NumPy arrays when it loads, else im2col + GEMM --
+
+def conv_forward(xp, x, w, g, groups=1):
+    y = onednn.conv_forward(x, w, g, groups)
+    return _conv_forward(xp, x, w, g, groups) if y is None else y
+
+
+def conv_grad_input(xp, gy, w, g, groups=1):
+    gx = onednn.conv_grad_input(gy, w, g, groups)
+    return _conv_grad_input(xp, gy, w, g, groups) if gx is None else gx
+
+
+def conv_grad_kernel(xp, x, gy, g, kernel_shape, groups=1):
+    gw = onednn.conv_grad_kernel(x, gy, g, kernel_shape, groups)
+    return _conv_grad_kernel(xp, x, gy, g, kernel_shape, groups) if gw is None else gw
 
 
 # -- ops ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Forward pools one spatial axis after another (max and sum are separable): a Pyth
 Backward reads the window once per tap through the same strided slices and adds each tap's
 share back, so overlapping windows (strides < pool_size) accumulate without a scatter.
 Average pooling never pads (taps are clipped to real pixels) and its backward is separable too.
+float32 NumPy arrays go through oneDNN's pooling instead when it loads (``engine/onednn.py``).
 Adaptive pooling (PyTorch's, as Keras 3): output ``i`` of an axis of length ``n`` pools input
 ``floor(i n / out)`` to ``ceil((i + 1) n / out)``, one axis after another.
 """
@@ -14,6 +15,7 @@ import itertools
 
 import numpy as np
 
+from .. import onednn
 from ..autograd import Function
 from ._utils import conv_output_length, same_padding, tuple_of
 
@@ -123,6 +125,12 @@ class _Pool(Function):
         if first:
             x = xp.moveaxis(x, 1, -1)
         self.in_shape = x.shape
+        # oneDNN's kernel for float32 NumPy arrays (it keeps its own state for backward)
+        self.dnnl = onednn.pool_forward(x, self.mode, pool, strides, pads, out,
+                                        training=self.needs_input_grad[0])
+        if self.dnnl is not None:
+            y, self.dnnl = self.dnnl
+            return xp.moveaxis(y, -1, 1) if first else y
         if self.pads_input and any(p != (0, 0) for p in pads):
             shape, inner = self._padded()
             padded = xp.full(shape, self.pad_value(x.dtype), dtype=x.dtype)
@@ -142,12 +150,15 @@ class _Pool(Function):
         pool, strides, out = self.geometry
         if self.first:
             gy = xp.moveaxis(gy, 1, -1)
-        gx = self.input_grad(xp, gy, pool, strides, out)
+        if self.dnnl is not None:
+            gx = onednn.pool_backward(gy, self.dnnl)
+        else:
+            gx = self.input_grad(xp, gy, pool, strides, out)
         return (xp.moveaxis(gx, -1, 1) if self.first else gx,)
 
 
 class MaxPool(_Pool):
-    op_name = "max_pool"
+    op_name, mode = "max_pool", "max"
     pads_input = True
 
     @staticmethod
@@ -210,7 +221,7 @@ class MaxPool(_Pool):
 
 
 class AveragePool(_Pool):
-    op_name = "average_pool"
+    op_name, mode = "average_pool", "average"
     pads_input = False  # taps are clipped to real pixels instead: no padded copy
 
     def pool(self, xp, x, pool, strides, out):

@@ -1,0 +1,429 @@
+"""CPU kernels through oneDNN (``libdnnl.so.3``, the ``onednn`` extra), driven by ctypes.
+
+The only engine module that loads the library. It is a kernel provider for the fat ops
+(conv, pooling): each function here returns the op's result, or None when the provider does
+not take the case (library absent, ``KERASISH_ONEDNN=0``, not float32 NumPy arrays, or a
+primitive oneDNN refuses), and the op then runs its NumPy reference path.
+
+Activations are used as they are (channels-last, contiguous); kernels are described in their
+Keras layout and reordered, each call, into the layout the primitive picks (``format_tag_any``),
+as PyTorch does: plain HWIO weights send backward to oneDNN's slow GEMM path. Primitives are
+made once per (op, shapes, parameters, direction) and cached: making one costs 4-290 ms.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+
+import numpy as np
+
+__all__ = ["available", "conv_forward", "conv_grad_input", "conv_grad_kernel", "enabled",
+           "pool_forward", "pool_backward"]
+
+ENV_VAR = "KERASISH_ONEDNN"  # "0" forces the NumPy path
+
+# dnnl_types.h / dnnl_common_types.h (oneDNN 3.x; unchanged up to 3.12)
+_F32, _CPU, _IN_ORDER, _ANY = 3, 1, 1, 1
+_FWD_TRAINING, _FWD_INFERENCE, _BWD_DATA, _BWD_WEIGHTS = 64, 96, 160, 192
+_CONV_DIRECT, _POOL_MAX, _POOL_AVG_EXCLUDE, _RELU = 0x1, 0x1FF, 0x3FF, 0x20
+_Q_WEIGHTS, _Q_DIFF_WEIGHTS, _Q_WORKSPACE = 131, 132, 135
+_SRC, _DST, _WEIGHTS, _BIAS, _WORKSPACE = 1, 17, 33, 41, 64
+_DIFF_SRC, _DIFF_DST, _DIFF_WEIGHTS = 129, 145, 161
+_Dims = ctypes.c_int64 * 12
+_VP = ctypes.c_void_p
+
+
+class _Arg(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_int), ("memory", _VP)]
+
+
+_lib = None
+_engine = _stream = None
+_load_error: str | None = None
+_tried = False
+_cache: dict = {}
+_lock = threading.Lock()
+
+
+def _library_paths():
+    names = ("libdnnl.so.3",)
+    roots = [os.path.join(sys.prefix, "lib"), os.path.join(sys.base_prefix, "lib")]
+    return [os.path.join(r, n) for r in roots for n in names] + list(names)
+
+
+def _load():
+    """Loads libdnnl once and makes the CPU engine and stream; sets ``_load_error`` if not."""
+    global _lib, _engine, _stream, _load_error, _tried
+    _tried = True
+    # NOTE: set before libgomp starts: its idle threads then sleep instead of spinning, so
+    # they do not steal the cores OpenBLAS's threads need between two oneDNN calls (README).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if not sys.platform.startswith("linux"):
+        _load_error = f"oneDNN's wheel exists for Linux x86_64 only (platform {sys.platform})"
+        return
+    errors = []
+    for path in _library_paths():
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError as e:
+            errors.append(str(e))
+    else:
+        _load_error = "; ".join(errors[-1:]) or "libdnnl.so.3 not found"
+        return
+    lib.dnnl_primitive_desc_query_md.restype = _VP
+    lib.dnnl_memory_desc_get_size.restype = ctypes.c_size_t
+    lib.dnnl_memory_desc_equal.restype = ctypes.c_int
+    engine, stream = _VP(), _VP()
+    if lib.dnnl_engine_create(ctypes.byref(engine), _CPU, 0) or lib.dnnl_stream_create(
+            ctypes.byref(stream), engine, _IN_ORDER):
+        _load_error = "oneDNN could not make a CPU engine"
+        return
+    _lib, _engine, _stream = lib, engine, stream
+
+
+def available() -> bool:
+    """True when libdnnl loaded (whatever ``KERASISH_ONEDNN`` says)."""
+    if not _tried:
+        _load()
+    return _lib is not None
+
+
+def enabled() -> bool:
+    """True when the provider is used: the library loaded and ``KERASISH_ONEDNN`` is not 0."""
+    return os.environ.get(ENV_VAR, "1") != "0" and available()
+
+
+def describe() -> str:
+    """One line for bench headers: which provider the CPU fat ops use, and why."""
+    if os.environ.get(ENV_VAR, "1") == "0":
+        return f"numpy (im2col + BLAS; {ENV_VAR}=0)"
+    if not available():
+        return f"numpy (im2col + BLAS; oneDNN not loaded: {_load_error})"
+    _lib.dnnl_version.restype = ctypes.POINTER(ctypes.c_int * 4)
+    v = _lib.dnnl_version().contents
+    return f"onednn {v[0]}.{v[1]}.{v[2]} (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')})"
+
+
+def _takes(*arrays) -> bool:
+    return all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays) and enabled()
+
+
+# -- descriptors, primitives, execution ---------------------------------------------------------
+
+def _check(status, what):
+    if status:
+        raise RuntimeError(f"oneDNN: {what} failed with status {status}")
+
+
+def _dims(values):
+    return _Dims(*values)
+
+
+def _md(dims, strides=None):
+    """A float32 memory descriptor: explicit strides (in elements), or any layout."""
+    md = _VP()
+    if strides is None:
+        _check(_lib.dnnl_memory_desc_create_with_tag(ctypes.byref(md), len(dims), _dims(dims),
+                                                     _F32, _ANY), "memory_desc_create")
+    else:
+        _check(_lib.dnnl_memory_desc_create_with_strides(
+            ctypes.byref(md), len(dims), _dims(dims), _F32, _dims(strides)), "memory_desc")
+    return md
+
+
+def _row_major(shape):
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= n
+    return out[::-1]
+
+
+def _act_md(shape):
+    """(N, *S, C) contiguous, as oneDNN's logical (N, C, *S)."""
+    s = _row_major(shape)
+    return _md((shape[0], shape[-1]) + tuple(shape[1:-1]), [s[0], s[-1]] + s[1:-1])
+
+
+def _kernel_md(kshape, groups):
+    """A (*K, I/G, O) contiguous Keras kernel as oneDNN's (O, I, *K) or (G, O/G, I/G, *K)."""
+    s = _row_major(kshape)
+    k, cin, cout = tuple(kshape[:-2]), kshape[-2], kshape[-1]
+    if groups == 1:
+        return _md((cout, cin) + k, [1, cout] + s[:-2])
+    return _md((groups, cout // groups, cin) + k, [cout // groups, 1, cout] + s[:-2])
+
+
+class _Memory:
+    """A oneDNN memory bound to a NumPy buffer at each call (set_data_handle)."""
+
+    def __init__(self, md):
+        self.md, self.mem = md, _VP()
+        _check(_lib.dnnl_memory_create(ctypes.byref(self.mem), md, _engine, None), "memory")
+
+    def bind(self, a):
+        _lib.dnnl_memory_set_data_handle(self.mem, _VP(a.ctypes.data))
+        return self.mem
+
+
+class _Primitive:
+    def __init__(self, pd):
+        self.pd, self.prim = pd, _VP()
+        _check(_lib.dnnl_primitive_create(ctypes.byref(self.prim), pd), "primitive_create")
+
+    def run(self, args):
+        arr = (_Arg * len(args))(*[_Arg(k, m) for k, m in args])
+        _check(_lib.dnnl_primitive_execute(self.prim, _stream, len(args), arr), "execute")
+
+
+class _Reorder:
+    """Copies between the Keras kernel layout and the layout a primitive chose."""
+
+    def __init__(self, src_md, dst_md):
+        pd = _VP()
+        _check(_lib.dnnl_reorder_primitive_desc_create(ctypes.byref(pd), src_md, _engine,
+                                                       dst_md, _engine, None), "reorder")
+        self.prim = _Primitive(pd)
+        self.src, self.dst = _Memory(src_md), _Memory(dst_md)
+
+    def run(self, src, dst):
+        self.prim.run([(_SRC, self.src.bind(src)), (_DST, self.dst.bind(dst))])
+
+
+def _query(pd, what):
+    return _VP(_lib.dnnl_primitive_desc_query_md(pd, what, 0))
+
+
+def _cached(key, make):
+    """The cached entry for ``key``, made once; None (cached too) when oneDNN refuses it."""
+    try:
+        return _cache[key]
+    except KeyError:
+        pass
+    try:
+        entry = make()
+    except RuntimeError:
+        entry = None  # NOTE: the op's NumPy path takes this case from now on
+    _cache[key] = entry
+    return entry
+
+
+# -- convolution ---------------------------------------------------------------------------------
+
+def _conv_params(g):
+    # NOTE: oneDNN counts dilation from 0 (no dilation).
+    return (_dims(g.strides), _dims([d - 1 for d in g.dilation]), _dims(g.pad_before),
+            _dims(g.pad_after))
+
+
+class _Conv:
+    """The three primitives of one conv geometry share descriptors; each is made on first use."""
+
+    def __init__(self, x_shape, kshape, y_shape, g, groups, bias=False, relu=False):
+        self.x_md, self.y_md = _act_md(x_shape), _act_md(y_shape)
+        self.k_md, self.any_k = _kernel_md(kshape, groups), None
+        self.kshape, self.groups, self.params = kshape, groups, _conv_params(g)
+        any_dims = ((kshape[-1], kshape[-2]) if groups == 1 else
+                    (groups, kshape[-1] // groups, kshape[-2])) + tuple(kshape[:-2])
+        self.any_k = _md(any_dims)
+        self.bias_md = _md((kshape[-1],), [1]) if bias else None
+        attr = None
+        if relu:
+            ops, attr = _VP(), _VP()
+            _check(_lib.dnnl_post_ops_create(ctypes.byref(ops)), "post_ops")
+            _check(_lib.dnnl_post_ops_append_eltwise(ops, _RELU, ctypes.c_float(0),
+                                                     ctypes.c_float(0)), "eltwise post-op")
+            _check(_lib.dnnl_primitive_attr_create(ctypes.byref(attr)), "attr")
+            _check(_lib.dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops")
+        self.fwd_pd = _VP()
+        _check(_lib.dnnl_convolution_forward_primitive_desc_create(
+            ctypes.byref(self.fwd_pd), _engine, _FWD_TRAINING, _CONV_DIRECT, self.x_md,
+            self.any_k, self.bias_md, self.y_md, *self.params, attr), "conv forward")
+        self.fwd = self.bwd_data = self.bwd_weights = None
+        self.x, self.y = _Memory(self.x_md), _Memory(self.y_md)
+        self.b = _Memory(self.bias_md) if bias else None
+
+    def _weights(self, pd, query, to_user):
+        """(memory in the primitive's layout, its buffer, reorder from/to the Keras layout)."""
+        md = _query(pd, query)
+        if _lib.dnnl_memory_desc_equal(md, self.k_md):
+            return _Memory(self.k_md), None, None
+        buf = np.empty(_lib.dnnl_memory_desc_get_size(md) // 4, np.float32)
+        reorder = _Reorder(md, self.k_md) if to_user else _Reorder(self.k_md, md)
+        return _Memory(md), buf, reorder
+
+    def forward(self, x, w, b=None):
+        if self.fwd is None:
+            self.fwd = (_Primitive(self.fwd_pd),) + self._weights(self.fwd_pd, _Q_WEIGHTS, False)
+        prim, wmem, wbuf, reorder = self.fwd
+        y = np.empty(self.y_shape, np.float32)
+        if reorder is not None:
+            reorder.run(w, wbuf)
+            w = wbuf
+        args = [(_SRC, self.x.bind(x)), (_WEIGHTS, wmem.bind(w)), (_DST, self.y.bind(y))]
+        if self.b is not None:
+            args.append((_BIAS, self.b.bind(b)))
+        prim.run(args)
+        return y
+
+    def grad_input(self, gy, w):
+        if self.bwd_data is None:
+            pd = _VP()
+            _check(_lib.dnnl_convolution_backward_data_primitive_desc_create(
+                ctypes.byref(pd), _engine, _CONV_DIRECT, self.x_md, self.any_k, self.y_md,
+                *self.params, self.fwd_pd, None), "conv backward data")
+            self.bwd_data = (_Primitive(pd),) + self._weights(pd, _Q_WEIGHTS, False)
+        prim, wmem, wbuf, reorder = self.bwd_data
+        gx = np.empty(self.x_shape, np.float32)
+        if reorder is not None:
+            reorder.run(w, wbuf)
+            w = wbuf
+        prim.run([(_DIFF_DST, self.y.bind(gy)), (_WEIGHTS, wmem.bind(w)),
+                  (_DIFF_SRC, self.x.bind(gx))])
+        return gx
+
+    def grad_kernel(self, x, gy):
+        if self.bwd_weights is None:
+            pd = _VP()
+            _check(_lib.dnnl_convolution_backward_weights_primitive_desc_create(
+                ctypes.byref(pd), _engine, _CONV_DIRECT, self.x_md, self.any_k, None,
+                self.y_md, *self.params, self.fwd_pd, None), "conv backward weights")
+            self.bwd_weights = (_Primitive(pd),) + self._weights(pd, _Q_DIFF_WEIGHTS, True)
+        prim, wmem, wbuf, reorder = self.bwd_weights
+        gw = np.empty(self.kshape, np.float32)
+        prim.run([(_SRC, self.x.bind(x)), (_DIFF_DST, self.y.bind(gy)),
+                  (_DIFF_WEIGHTS, wmem.bind(gw if reorder is None else wbuf))])
+        if reorder is not None:
+            reorder.run(wbuf, gw)
+        return gw
+
+
+def _conv(x_shape, kshape, g, groups, bias=False, relu=False):
+    y_shape = (x_shape[0],) + tuple(g.out_shape) + (kshape[-1],)
+    key = ("conv", tuple(x_shape), tuple(kshape), tuple(g), groups, bias, relu)
+
+    def make():
+        c = _Conv(x_shape, kshape, y_shape, g, groups, bias, relu)
+        c.x_shape, c.y_shape = tuple(x_shape), y_shape
+        return c
+
+    return _cached(key, make)
+
+
+def _c(a):
+    return np.ascontiguousarray(a)
+
+
+def conv_forward(x, w, g, groups=1, bias=None, relu=False):
+    """conv(x, w) [+ bias] [then ReLU] for a (*K, C/groups, O) kernel; None if not taken."""
+    if not _takes(x, w) or (bias is not None and not _takes(bias)):
+        return None
+    with _lock:
+        c = _conv(x.shape, w.shape, g, groups, bias is not None, relu)
+        return None if c is None else c.forward(_c(x), _c(w), None if bias is None else _c(bias))
+
+
+def conv_grad_input(gy, w, g, groups=1):
+    """The input gradient of ``conv_forward`` (also conv_transpose's forward); None if not taken."""
+    if not _takes(gy, w):
+        return None
+    x_shape = (gy.shape[0],) + tuple(g.in_shape) + (w.shape[-2] * groups,)
+    with _lock:
+        c = _conv(x_shape, w.shape, g, groups)
+        try:
+            return None if c is None else c.grad_input(_c(gy), _c(w))
+        except RuntimeError:
+            return None
+
+
+def conv_grad_kernel(x, gy, g, kernel_shape, groups=1):
+    """The kernel gradient of ``conv_forward``, shaped ``kernel_shape``; None if not taken."""
+    if not _takes(x, gy):
+        return None
+    with _lock:
+        c = _conv(x.shape, tuple(kernel_shape), g, groups)
+        try:
+            return None if c is None else c.grad_kernel(_c(x), _c(gy))
+        except RuntimeError:
+            return None
+
+
+# -- pooling -------------------------------------------------------------------------------------
+
+class _Pool:
+    def __init__(self, x_shape, y_shape, alg, pool, strides, pads, training):
+        self.x_shape, self.y_shape = x_shape, y_shape
+        self.x_md, self.y_md = _act_md(x_shape), _act_md(y_shape)
+        self.params = (_dims(strides), _dims(pool), _dims([0] * len(pool)),
+                       _dims([a for a, _ in pads]), _dims([b for _, b in pads]))
+        self.fwd_pd = _VP()
+        _check(_lib.dnnl_pooling_forward_primitive_desc_create(
+            ctypes.byref(self.fwd_pd), _engine, _FWD_TRAINING if training else _FWD_INFERENCE,
+            alg, self.x_md, self.y_md,
+            *self.params, None), "pooling forward")
+        self.fwd = _Primitive(self.fwd_pd)
+        ws = _query(self.fwd_pd, _Q_WORKSPACE)
+        self.ws_size = _lib.dnnl_memory_desc_get_size(ws) if ws.value else 0
+        self.ws = _Memory(ws) if self.ws_size else None
+        self.x, self.y = _Memory(self.x_md), _Memory(self.y_md)
+        self.bwd = None
+        if not training:
+            return
+        pd = _VP()
+        _check(_lib.dnnl_pooling_backward_primitive_desc_create(
+            ctypes.byref(pd), _engine, alg, self.x_md, self.y_md, *self.params, self.fwd_pd,
+            None), "pooling backward")
+        self.bwd = _Primitive(pd)
+
+
+def _pool(x_shape, y_shape, mode, pool, strides, pads, training):
+    key = ("pool", tuple(x_shape), tuple(y_shape), mode, tuple(pool), tuple(strides), tuple(pads),
+           training)
+    alg = _POOL_MAX if mode == "max" else _POOL_AVG_EXCLUDE
+    return _cached(key, lambda: _Pool(tuple(x_shape), tuple(y_shape), alg, pool, strides, pads,
+                                      training))
+
+
+def pool_forward(x, mode, pool, strides, pads, out, training=True):
+    """(y, state for ``pool_backward``) of a max or average ("same": padding excluded) pool of a
+    channels-last x; None if not taken. ``training=False``: no backward, no max indices."""
+    if not _takes(x):
+        return None
+    y_shape = x.shape[:1] + tuple(out) + x.shape[-1:]
+    with _lock:
+        p = _pool(x.shape, y_shape, mode, pool, strides, pads, training)
+        if p is None:
+            return None
+        y = np.empty(y_shape, np.float32)
+        ws = np.empty(p.ws_size, np.uint8) if p.ws else None
+        args = [(_SRC, p.x.bind(_c(x))), (_DST, p.y.bind(y))]
+        if ws is not None:
+            args.append((_WORKSPACE, p.ws.mem))
+            p.ws.bind(ws)
+        p.fwd.run(args)
+        return y, (p, ws)
+
+
+def pool_backward(gy, state):
+    """The input gradient of the pool ``pool_forward`` ran (``state`` is what it returned)."""
+    p, ws = state
+    gx = np.empty(p.x_shape, np.float32)
+    with _lock:
+        args = [(_DIFF_DST, p.y.bind(_c(gy.astype(np.float32, copy=False)))),
+                (_DIFF_SRC, p.x.bind(gx))]
+        if ws is not None:
+            p.ws.bind(ws)
+            args.append((_WORKSPACE, p.ws.mem))
+        p.bwd.run(args)
+    return gx
+
+
+def reset():
+    """Forgets the cached primitives and the load attempt (tests simulate a missing library)."""
+    global _tried, _lib, _load_error
+    with _lock:
+        _cache.clear()
+        _tried, _lib, _load_error = False, None, None

@@ -1,0 +1,196 @@
+"""The oneDNN kernel provider (engine/onednn.py) against the NumPy reference path.
+
+Every case runs float32 through both providers and compares them, and compares values and
+gradients with the float64 reference (the im2col path, whose gradients test_ops_conv.py and
+test_ops_pooling.py check numerically). The oneDNN half skips where the library cannot load.
+"""
+import importlib
+
+import numpy as np
+import pytest
+
+import engine
+from engine import Tensor, onednn, ops
+from tests.engine.test_ops_conv import ref_conv, ref_conv_transpose, ref_depthwise
+from tests.engine.test_ops_pooling import reference_pool
+
+conv_module = importlib.import_module("engine.ops.conv")
+pool_module = importlib.import_module("engine.ops.pooling")
+needs_onednn = pytest.mark.skipif(not onednn.available(), reason="libdnnl.so.3 does not load here")
+PROVIDERS = [pytest.param("1", marks=needs_onednn, id="onednn"), pytest.param("0", id="numpy")]
+
+
+@pytest.fixture
+def provider(request, monkeypatch):
+    monkeypatch.setenv(onednn.ENV_VAR, request.param)
+    return request.param
+
+
+def _values_and_grads(fn, arrays, dtype, seed=0):
+    """fn(*arrays) and the gradient of sum(fn * r) for a fixed random r, in ``dtype``."""
+    ts = [Tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+    y = fn(*ts)
+    r = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
+    grads = engine.grad(y, ts, grad_outputs=r)
+    return [y.numpy()] + [g.numpy() if hasattr(g, "numpy") else np.asarray(g) for g in grads]
+
+
+def _agree(fn, arrays, reference=None):
+    """float32 values and gradients equal float64's (and ``reference``'s value) to 1e-4."""
+    got = _values_and_grads(fn, arrays, np.float32)
+    want = _values_and_grads(fn, arrays, np.float64)
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=2e-4, atol=2e-4 * max(1.0, np.abs(w).max()))
+    if reference is not None:
+        want = reference(*[a.astype(np.float64) for a in arrays])
+        np.testing.assert_allclose(got[0], want, rtol=2e-4, atol=2e-4 * np.abs(want).max())
+
+
+def _rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+CONVS = [  # x shape, kernel shape, strides, padding, dilation
+    ((2, 11, 3), (3, 3, 5), 1, "same", 1),
+    ((2, 12, 4), (4, 2, 6), 3, "valid", 1),
+    ((2, 9, 9, 1), (5, 5, 1, 8), 1, "same", 1),
+    ((2, 9, 8, 3), (3, 3, 3, 4), 2, "same", 1),
+    ((2, 10, 11, 8), (3, 2, 8, 6), (2, 1), "valid", 1),
+    ((1, 12, 12, 4), (3, 3, 4, 5), 1, "same", 2),
+    ((2, 7, 7, 6), (1, 1, 6, 4), 1, "valid", 1),
+    ((2, 8, 8, 6), (3, 3, 2, 9), 1, "same", 1),  # grouped: 3 groups
+    ((2, 5, 6, 7, 3), (2, 3, 2, 3, 4), 1, "same", 1),
+    ((1, 6, 7, 5, 2), (3, 2, 2, 2, 3), 2, "valid", 1),
+]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+@pytest.mark.parametrize("xs, ks, s, padding, d", CONVS)
+def test_conv_equals_the_reference(provider, xs, ks, s, padding, d):
+    def fn(x, w):
+        return ops.conv(x, w, strides=s, padding=padding, dilation_rate=d)
+
+    _agree(fn, [_rand(*xs, seed=1), _rand(*ks, seed=2)],
+           lambda x, w: ref_conv(x, w, s, padding, d))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+@pytest.mark.parametrize("xs, ks, s, padding", [
+    ((2, 9, 9, 3), (3, 3, 3, 2), 1, "same"),
+    ((2, 10, 9, 4), (5, 5, 4, 1), 2, "same"),
+    ((2, 13, 3), (3, 3, 2), 2, "valid"),
+])
+def test_depthwise_conv_equals_the_reference(provider, xs, ks, s, padding):
+    def fn(x, w):
+        return ops.depthwise_conv(x, w, strides=s, padding=padding)
+
+    _agree(fn, [_rand(*xs, seed=3), _rand(*ks, seed=4)],
+           lambda x, w: ref_depthwise(x, w, s, padding))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+@pytest.mark.parametrize("xs, ks, s, padding, output_padding", [
+    ((2, 4, 5, 4), (3, 3, 2, 4), 2, "same", None),
+    ((2, 4, 4, 3), (3, 3, 5, 3), 2, "valid", 1),
+    ((2, 5, 3), (4, 3, 3), 3, "valid", None),
+    ((1, 3, 4, 3, 2), (2, 3, 2, 3, 2), 2, "same", None),
+])
+def test_conv_transpose_equals_the_reference(provider, xs, ks, s, padding, output_padding):
+    def fn(x, w):
+        return ops.conv_transpose(x, w, strides=s, padding=padding,
+                                  output_padding=output_padding)
+
+    _agree(fn, [_rand(*xs, seed=5), _rand(*ks, seed=6)],
+           lambda x, w: ref_conv_transpose(x, w, s, padding, output_padding))
+
+
+POOLS = [  # x shape, pool, strides, padding
+    ((2, 9, 3), 3, 2, "same"),
+    ((2, 8, 8, 3), 2, None, "valid"),
+    ((2, 9, 9, 4), 3, 2, "valid"),
+    ((2, 9, 8, 4), 3, 1, "same"),
+    ((2, 7, 7, 2), (3, 2), (2, 1), "same"),
+    ((1, 5, 6, 5, 2), 2, None, "same"),
+]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+@pytest.mark.parametrize("kind", ["max", "average"])
+@pytest.mark.parametrize("xs, pool, s, padding", POOLS)
+def test_pooling_equals_the_reference(provider, kind, xs, pool, s, padding):
+    fn = getattr(ops, f"{kind}_pool")
+    _agree(lambda x: fn(x, pool, s, padding), [_rand(*xs, seed=9)],
+           lambda x: reference_pool(x, pool, s, padding, kind))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+def test_pooling_ties_and_overlaps_route_as_keras(provider):
+    (g,) = _values_and_grads(lambda t: ops.max_pool(t, 2), [np.ones((1, 4, 4, 1))],
+                             np.float32)[1:]
+    expected = np.zeros((4, 4), np.float32)
+    expected[::2, ::2] = 1  # the first maximum of each window takes its gradient
+    np.testing.assert_array_equal(g[0, :, :, 0] != 0, expected != 0)
+    x = Tensor(np.array([0.0, 1.0, 5.0, 1.0, 0.0, 2.0], np.float32).reshape(1, 6, 1),
+               requires_grad=True)
+    (g,) = engine.grad(ops.max_pool(x, 3, 1), [x], grad_outputs=np.ones((1, 4, 1), np.float32))
+    np.testing.assert_array_equal(g.numpy().ravel(), [0, 0, 3, 0, 0, 1])
+    y = ops.average_pool(np.ones((1, 5, 5, 1), np.float32), 3, 1, "same")
+    np.testing.assert_allclose(y.numpy(), 1.0, rtol=1e-6)  # padding never counts
+
+
+# -- which provider runs ------------------------------------------------------------------------
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("the NumPy path ran where oneDNN should have")
+
+
+@needs_onednn
+def test_float32_numpy_arrays_go_through_onednn(monkeypatch):
+    monkeypatch.setenv(onednn.ENV_VAR, "1")
+    for name in ("_conv_forward", "_conv_grad_input", "_conv_grad_kernel"):
+        monkeypatch.setattr(conv_module, name, _refuse)
+    _values_and_grads(lambda x, w: ops.conv(x, w, padding="same"),
+                      [_rand(2, 6, 6, 3), _rand(3, 3, 3, 4)], np.float32)
+    assert "onednn" in onednn.describe()
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts the NumPy path's forward convs."""
+    calls = []
+    real = conv_module._conv_forward
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conv_module, "_conv_forward", counted)
+    return calls
+
+
+def test_float64_and_the_env_var_use_the_numpy_path(monkeypatch, spy):
+    x, w = _rand(1, 5, 5, 2), _rand(3, 3, 2, 2)
+    ops.conv(x, w)  # float64
+    assert len(spy) == 1
+    monkeypatch.setenv(onednn.ENV_VAR, "0")
+    ops.conv(x.astype(np.float32), w.astype(np.float32))
+    assert len(spy) == 2 and onednn.describe().startswith("numpy")
+
+
+def test_a_missing_library_falls_back_to_numpy(monkeypatch, spy):
+    loads = onednn.available()
+    monkeypatch.setenv(onednn.ENV_VAR, "1")
+    monkeypatch.setattr(onednn, "_library_paths", lambda: ["/nonexistent/libdnnl.so.3"])
+    onednn.reset()
+    try:
+        assert not onednn.available() and not onednn.enabled()
+        assert "oneDNN not loaded" in onednn.describe()
+        x, w = _rand(2, 6, 6, 3, seed=7), _rand(3, 3, 3, 4, seed=8)
+        _agree(lambda a, b: ops.conv(a, b, padding="same"), [x, w],
+               lambda a, b: ref_conv(a, b, 1, "same"))
+        assert spy
+    finally:
+        monkeypatch.undo()
+        onednn.reset()
+    assert onednn.available() == loads
