@@ -59,6 +59,8 @@ def _as_host_array(x, name):
     """A NumPy (or CuPy) array from user data, with a clear error for what cannot be one."""
     if isinstance(x, Tensor):
         return x.data
+    if getattr(x, "_keras_lazy_rows", False):
+        return x  # an HDF5Matrix: read batch by batch (kerasish/utils/hdf5_data.py)
     if backend.get_array_module(x) is not np:
         return x
     try:
@@ -170,6 +172,8 @@ class ArrayData:
         idx = slice(start, stop) if order is None else order[start:stop]
 
         def take(a):
+            if getattr(a, "_keras_lazy_rows", False):
+                return _as_host_array(a[idx], "x")
             return a[idx]
 
         x = utils.map_structure(take, self.x)
@@ -188,10 +192,15 @@ class ArrayData:
                              f"sufficient to split it into a validation and training set as "
                              f"specified by `validation_split={fraction}`.")
 
+        def rows(a, sl):
+            lazy = getattr(a, "_keras_lazy_rows", False)
+            return a.rows(*sl.indices(len(a))[:2]) if lazy else a[sl]
+
         def part(sl):
             data = ArrayData.__new__(ArrayData)
-            data.x = utils.map_structure(lambda a: a[sl], self.x)
-            data.y = None if self.y is None else utils.map_structure(lambda a: a[sl], self.y)
+            data.x = utils.map_structure(lambda a: rows(a, sl), self.x)
+            data.y = None if self.y is None else utils.map_structure(lambda a: rows(a, sl),
+                                                                     self.y)
             data.sample_weight = None if self.sample_weight is None else self.sample_weight[sl]
             data.batch_size = self.batch_size
             data.num_samples = len(utils.flatten(data.x)[0])

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import collections
 
+import numpy as np
+
 from engine import Tensor, ops
 
 from .. import utils
@@ -197,6 +199,20 @@ class Functional(Model):
     def call(self, inputs, training=None, mask=None):
         return self._run_through_graph(inputs, mask=mask, adjust_rank=True)
 
+    def _convert_input_dtypes(self, flat):
+        """Each numeric input in its Input's dtype, as Keras converts them (an int64 table
+        column fed to a float32 Input computes in float32, not float64)."""
+        out = []
+        for x, ref in zip(flat, self.inputs):
+            dtype = getattr(ref, "dtype", None)
+            if isinstance(x, Tensor) and isinstance(dtype, (str, np.dtype)) and \
+                    str(dtype) != "string" and x.dtype != np.dtype(dtype):
+                mask = getattr(x, "_keras_mask", None)
+                x = ops.cast(x, dtype)
+                x._keras_mask = mask
+            out.append(x)
+        return out
+
     def _adjust_input_rank(self, flat):
         """Each input at its Input's rank: a trailing axis of 1 is squeezed or added (Keras)."""
         adjusted = []
@@ -231,7 +247,7 @@ class Functional(Model):
     def _run_through_graph(self, inputs, mask=None, layer_fn=None, adjust_rank=False):
         flat = self._flat_inputs(inputs)
         if adjust_rank:
-            flat = self._adjust_input_rank(flat)
+            flat = self._adjust_input_rank(self._convert_input_dtypes(flat))
         values = {id(x): y for x, y in zip(self.inputs, flat)}
         if mask is not None:
             for y, m in zip(flat, utils.flatten(mask) if utils.is_nested(mask) else [mask]):

@@ -56,6 +56,8 @@ _PUBLIC = {
     "CustomObjectScope": "..saving", "get_custom_objects": "..saving",
     "serialize_keras_object": "..saving", "deserialize_keras_object": "..saving",
     "legacy": ".legacy",
+    # Tables and files as data (tf.data's make_csv_dataset, Keras 2's HDF5Matrix).
+    "csv_dataset": ".csv_data", "HDF5Matrix": ".hdf5_data", "HDF5Dataset": ".hdf5_data",
 }
 
 
