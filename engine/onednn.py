@@ -19,8 +19,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "conv_forward", "conv_grad_input", "conv_grad_kernel", "enabled",
-           "pool_forward", "pool_backward"]
+__all__ = ["available", "batch_norm_backward", "batch_norm_forward", "conv_forward",
+           "conv_grad_input", "conv_grad_kernel", "enabled", "pool_backward", "pool_forward"]
 
 ENV_VAR = "KERASISH_ONEDNN"  # "0" forces the NumPy path
 
@@ -419,6 +419,80 @@ def pool_backward(gy, state):
             args.append((_WORKSPACE, p.ws.mem))
         p.bwd.run(args)
     return gx
+
+
+# -- batch normalization (training: the batch's own statistics) -------------------------------
+
+_MEAN, _VARIANCE, _SCALE, _SHIFT, _DIFF_SCALE, _DIFF_SHIFT = 49, 50, 51, 52, 255, 256
+_BACKWARD, _USE_SCALE, _USE_SHIFT = 128, 0x2, 0x4
+
+
+class _BatchNorm:
+    def __init__(self, shape, epsilon, scale, shift):
+        self.shape, c = shape, shape[-1]
+        self.x_md, self.c_md = _act_md(shape), _md((c,), [1])
+        self.flags = (_USE_SCALE if scale else 0) | (_USE_SHIFT if shift else 0)
+        eps = ctypes.c_float(epsilon)
+        fwd_pd, bwd_pd = _VP(), _VP()
+        _check(_lib.dnnl_batch_normalization_forward_primitive_desc_create(
+            ctypes.byref(fwd_pd), _engine, _FWD_TRAINING, self.x_md, self.x_md, eps, self.flags,
+            None), "batch norm forward")
+        _check(_lib.dnnl_batch_normalization_backward_primitive_desc_create(
+            ctypes.byref(bwd_pd), _engine, _BACKWARD if self.flags else _BWD_DATA, self.x_md,
+            self.x_md, self.x_md, eps, self.flags, fwd_pd, None), "batch norm backward")
+        self.fwd, self.bwd = _Primitive(fwd_pd), _Primitive(bwd_pd)
+        self.x, self.y, self.gx = _Memory(self.x_md), _Memory(self.x_md), _Memory(self.x_md)
+        vectors = (_MEAN, _VARIANCE, _SCALE, _SHIFT, _DIFF_SCALE, _DIFF_SHIFT)
+        self.vec = {k: _Memory(self.c_md) for k in vectors}
+
+    def _params(self, scale, shift):
+        args = []
+        if scale is not None:
+            args.append((_SCALE, self.vec[_SCALE].bind(scale)))
+        if shift is not None:
+            args.append((_SHIFT, self.vec[_SHIFT].bind(shift)))
+        return args
+
+
+def batch_norm_forward(x, scale, shift, epsilon):
+    """(y, mean, variance, state for ``batch_norm_backward``) of training-mode batch norm over
+    every axis but the last (channels-last); biased variance. None if not taken."""
+    if not _takes(x, *[v for v in (scale, shift) if v is not None]) or x.ndim < 2:
+        return None
+    scale = None if scale is None else _c(scale.reshape(-1))
+    shift = None if shift is None else _c(shift.reshape(-1))
+    key = ("batch_norm", x.shape, float(epsilon), scale is not None, shift is not None)
+    with _lock:
+        bn = _cached(key, lambda: _BatchNorm(x.shape, epsilon, scale is not None,
+                                             shift is not None))
+        if bn is None:
+            return None
+        x = _c(x)
+        y = np.empty(x.shape, np.float32)
+        mean, var = np.empty(x.shape[-1], np.float32), np.empty(x.shape[-1], np.float32)
+        bn.fwd.run([(_SRC, bn.x.bind(x)), (_DST, bn.y.bind(y)),
+                    (_MEAN, bn.vec[_MEAN].bind(mean)), (_VARIANCE, bn.vec[_VARIANCE].bind(var))]
+                   + bn._params(scale, shift))
+    return y, mean, var, (bn, x, mean, var, scale, shift)
+
+
+def batch_norm_backward(gy, state):
+    """(gx, g_scale, g_shift) of ``batch_norm_forward``; a gradient is None without its param."""
+    bn, x, mean, var, scale, shift = state
+    gx = np.empty(x.shape, np.float32)
+    gs = np.empty(x.shape[-1], np.float32) if scale is not None else None
+    gb = np.empty(x.shape[-1], np.float32) if shift is not None else None
+    gy = _c(gy.astype(np.float32, copy=False))
+    with _lock:
+        args = [(_SRC, bn.x.bind(x)), (_DIFF_DST, bn.y.bind(gy)), (_DIFF_SRC, bn.gx.bind(gx)),
+                (_MEAN, bn.vec[_MEAN].bind(mean)), (_VARIANCE, bn.vec[_VARIANCE].bind(var))]
+        args += bn._params(scale, None)  # NOTE: backward refuses an unused shift argument
+        if gs is not None:
+            args.append((_DIFF_SCALE, bn.vec[_DIFF_SCALE].bind(gs)))
+        if gb is not None:
+            args.append((_DIFF_SHIFT, bn.vec[_DIFF_SHIFT].bind(gb)))
+        bn.bwd.run(args)
+    return gx, gs, gb
 
 
 def reset():

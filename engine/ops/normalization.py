@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 
+from .. import onednn
 from ..autograd import Function
 from ..tensor import Tensor
 from ._utils import normalize_axis, unbroadcast
@@ -179,6 +180,14 @@ class BatchNormalizationTrain(_Normalize):
         axis, bshape = _channel_shape(name, x, axis)
         self.axes = tuple(i for i in range(x.ndim) if i != axis)
         b, s = _param(name, "offset", offset, bshape), _param(name, "scale", scale, bshape)
+        # oneDNN's kernel for channels-last float32 NumPy arrays: one pass each way, threaded
+        self.dnnl = onednn.batch_norm_forward(x, scale, offset, epsilon) if (
+            axis == x.ndim - 1) else None
+        if self.dnnl is not None:
+            y, mean, var, self.dnnl = self.dnnl
+            self.offset, self.scale = offset, scale
+            stats_out.extend([mean, var])
+            return y
         mean, var, inv, xhat = _statistics(xp, x, self.axes, epsilon)
         self._save(xhat, inv, offset, scale, s, bshape)
         # NOTE: Function.apply returns one output; the batch statistics leave through here.
@@ -187,6 +196,11 @@ class BatchNormalizationTrain(_Normalize):
 
     def backward(self, xp, gy):
         n_x, n_offset, n_scale = self.needs_input_grad
+        if self.dnnl is not None:
+            gx, g_scale, g_offset = onednn.batch_norm_backward(gy, self.dnnl)
+            g_offset = g_offset.reshape(self.offset.shape) if n_offset else None
+            g_scale = g_scale.reshape(self.scale.shape) if n_scale else None
+            return (gx if n_x else None), g_offset, g_scale
         g_xhat, g_offset, g_scale = self._affine_grads(gy, n_offset, n_scale)
         gx = _through_statistics(g_xhat, self.xhat, self.inv, self.axes) if n_x else None
         return gx, g_offset, g_scale

@@ -139,6 +139,40 @@ def test_pooling_ties_and_overlaps_route_as_keras(provider):
     np.testing.assert_allclose(y.numpy(), 1.0, rtol=1e-6)  # padding never counts
 
 
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+@pytest.mark.parametrize("shape, affine", [
+    ((6, 5), (True, True)),
+    ((2, 7, 4), (True, False)),
+    ((3, 5, 4, 6), (False, True)),
+    ((2, 3, 4, 3, 5), (False, False)),
+])
+def test_batch_normalization_train_equals_the_reference(provider, shape, affine):
+    c = shape[-1]
+    params = [_rand(c, seed=10) if affine[0] else None, _rand(c, seed=11) if affine[1] else None]
+    present = [p for p in params if p is not None]
+
+    def fn(x, *given):
+        it = iter(given)
+        offset, scale = [next(it) if p is not None else None for p in params]
+        return ops.batch_normalization_train(x, -1, offset, scale, epsilon=1e-3)[0]
+
+    x = _rand(*shape, seed=12) * 3 + 1
+
+    def reference(x, *given):
+        it = iter(given)
+        offset, scale = [next(it) if p is not None else None for p in params]
+        axes = tuple(range(x.ndim - 1))
+        y = (x - x.mean(axes)) / np.sqrt(x.var(axes) + 1e-3)
+        return y * (1 if scale is None else scale) + (0 if offset is None else offset)
+
+    _agree(fn, [x] + present, reference)
+    _, mean, var = ops.batch_normalization_train(x.astype(np.float32), -1)
+    axes = tuple(range(x.ndim - 1))
+    np.testing.assert_allclose(mean.numpy(), x.mean(axes), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(var.numpy(), x.var(axes), rtol=1e-4)
+    assert mean.dtype == var.dtype == np.float32
+
+
 # -- which provider runs ------------------------------------------------------------------------
 
 def _refuse(*args, **kwargs):
