@@ -165,6 +165,15 @@ class Plan:
         self.buffers = [None] * len(variables)  # each weight's gradient sum, allocated once
 
     def run(self, inputs, variables=None):
+        # NOTE: ops skip their host-side checks while replaying (a GPU would sync every step);
+        # their device-side guards stand in (e.g. ``indexing._guard``).
+        previous, _state.replaying = getattr(_state, "replaying", False), True
+        try:
+            return self._run(inputs, variables)
+        finally:
+            _state.replaying = previous
+
+    def _run(self, inputs, variables):
         arrays = [None if t is None else t.data for t in inputs]
         values, fns = [None] * self.num_slots, [None] * len(self.steps)
         assigns, a, saves = self.assigns, 0, self.saves

@@ -91,8 +91,12 @@ def to_numpy(x) -> np.ndarray:
 
 def make_rng(device: str, seed):
     """A seeded random generator for ``device`` with NumPy's Generator interface."""
-    xp = xp_for(device)
-    return xp.random.default_rng(seed)
+    if device != "cpu":  # NOTE: counter-based, its state host ints (CuPy's can't be read)
+        from .random import CounterGenerator
+
+        _check_device(device)
+        return CounterGenerator(seed, device)
+    return np.random.default_rng(seed)
 
 
 def _check_device(device):

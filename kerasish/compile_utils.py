@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import ops
+from engine import backend, ops
 
 from . import losses as losses_module
 from . import metrics as metrics_module
@@ -200,14 +200,39 @@ def _log_value(result):
     return float(value) if value.ndim == 0 else value
 
 
+def _read_together(values):
+    """Python floats of scalar device arrays, in one host copy per device (not one per metric:
+    on a GPU each copy waits for the device)."""
+    by_device = {}
+    for i, v in enumerate(values):
+        by_device.setdefault(backend.device_of(v), []).append(i)
+    out = [None] * len(values)
+    for indices in by_device.values():
+        xp = backend.get_array_module(values[indices[0]])
+        # NOTE: float64 holds every float32/float16 value exactly: the floats are result()'s.
+        host = backend.to_numpy(xp.stack([values[i].astype(np.float64) for i in indices]))
+        for i, value in zip(indices, host.tolist()):
+            out[i] = value
+    return out
+
+
 def logs_from(metrics):
     """Sorted logs {name: float} from a list of metrics (Keras sorts the keys); a metric whose
-    result is a dict contributes its entries, as in Keras."""
-    logs = {}
+    result is a dict contributes its entries, as in Keras. Scalar results of the base classes
+    are read in one host copy."""
+    logs, names, values = {}, [], []
     for m in metrics:
+        value = m._device_result() if hasattr(m, "_device_result") else None
+        if value is not None and getattr(value, "ndim", None) == 0 and value.dtype.kind == "f":
+            logs[m.name] = None  # keeps the metric's place; read below
+            names.append(m.name)
+            values.append(value)
+            continue
         result = m.result()
         if isinstance(result, dict):
             logs.update({key: _log_value(value) for key, value in result.items()})
         else:
             logs[m.name] = _log_value(result)
+    if values:
+        logs.update(zip(names, _read_together(values)))
     return dict(sorted(logs.items()))

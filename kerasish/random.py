@@ -78,9 +78,9 @@ class SeedGenerator:
         return cls(**config)
 
 
-def _rng(seed):
-    """A generator for one draw on the current device, and that device."""
-    device = config.device()
+def _rng(seed, device=None):
+    """A generator for one draw on ``device`` (default: the current device), and that device."""
+    device = device or config.device()
     if seed is None:
         return engine_random.generator(device), device
     if isinstance(seed, SeedGenerator):
@@ -199,9 +199,10 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         raise ValueError(f"`rate` must be in [0, 1). Received: rate={rate}")
     shape = x.shape if noise_shape is None else tuple(
         x.shape[i] if d is None else int(d) for i, d in enumerate(noise_shape))
-    keep = uniform(shape, dtype=x.dtype if np.dtype(x.dtype).kind == "f" else None,
-                   seed=seed).data >= rate
-    mask = keep.astype(x.dtype) / np.asarray(1.0 - rate, dtype=x.dtype)
+    dtype = _float_dtype(x.dtype if np.dtype(x.dtype).kind == "f" else None, "dropout")
+    rng, _ = _rng(seed, x.device)  # the mask where the inputs are
+    keep = rng.random(shape, dtype=_sample_dtype(dtype)).astype(dtype, copy=False) >= rate
+    mask = keep.astype(x.dtype) / np.dtype(x.dtype).type(1.0 - rate)  # a scalar: any device
     return engine.ops.multiply(x, mask)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 import engine
 from engine import Tensor, backend
+from engine.ops import indexing as index_ops
 
 from . import callbacks as callbacks_module
 from . import compiled_step, config
@@ -203,8 +204,9 @@ class Trainer:
         tracker = getattr(self, "_loss_tracker", None)
         if tracker is not None and loss is not None:
             batch = next(t.shape[0] for t in utils.flatten(x) if t is not None)
-            tracker.update_state(backend.to_numpy(loss.data if isinstance(loss, Tensor)
-                                                  else loss), sample_weight=batch)
+            # NOTE: the loss stays on the device (a host read per step would stall a GPU)
+            tracker.update_state(loss.data if isinstance(loss, Tensor) else loss,
+                                 sample_weight=batch)
 
     def train_step(self, data):
         if compiled_step.applies(self, data):
@@ -302,6 +304,7 @@ class Trainer:
                 order = random_state.permutation(train.num_samples)
             self._epoch_order = order
             logs = self._run_epoch(train, order, start_batch, steps, callback_list)
+            index_ops.raise_index_errors()  # what the device-side guards of the plans met
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_data(val, callback_list, in_fit=True)
@@ -372,6 +375,7 @@ class Trainer:
                 callback_list.on_test_batch_begin(group[0][0])
                 logs = self._execute(self.test_step, group)
                 callback_list.on_test_batch_end(group[-1][0], logs)
+        index_ops.raise_index_errors()
         callback_list.on_test_end(logs)
         return logs
 
@@ -413,6 +417,7 @@ class Trainer:
                         for _, item in group]
                 outputs.extend(outs)
                 callback_list.on_predict_batch_end(group[-1][0], {"outputs": _concat(outs)})
+        index_ops.raise_index_errors()
         callback_list.on_predict_end()
         return distributed.gather_predictions(data, _concat(outputs))
 

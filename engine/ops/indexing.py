@@ -26,15 +26,76 @@ def _indices_like(indices, x):
     return xp.asarray(indices)
 
 
+_deterministic = False
+_index_flags = {}  # device -> a bool array on it: an out-of-range index met in a replayed plan
+
+
+def set_op_determinism(enabled: bool) -> None:
+    """Asks the scatter-adds (gradients of gathers) on a GPU for a fixed summation order: a
+    sorted segment sum instead of atomics, slower but the same bits run to run (TensorFlow's
+    ``enable_op_determinism``). The CPU's sums are always in a fixed order."""
+    global _deterministic
+    _deterministic = bool(enabled)
+
+
+def op_determinism() -> bool:
+    return _deterministic
+
+
+def _host_checks(xp) -> bool:
+    """Whether a check may read the device: always on the CPU, on a GPU only outside a replayed
+    plan (a host read there would stall every step)."""
+    from ..autograd import _state
+
+    return xp is np or not getattr(_state, "replaying", False)
+
+
+def _guard(xp, bad, y=None, lead=0):
+    """The device-side guard of a replayed plan: ``bad`` (a bool array) is or-ed into the
+    device's flag (read by ``raise_index_errors``), and ``y``'s entries at ``bad`` become NaN
+    (floats; ``bad`` lines up with ``y``'s axes from ``lead`` on) so nothing wraps silently."""
+    device = backend.device_of(bad)
+    flag = _index_flags.get(device)
+    if flag is None:
+        flag = _index_flags[device] = xp.zeros((), dtype=bool)
+    xp.logical_or(flag, bad.any(), out=flag)
+    if y is not None and y.dtype.kind in "fc":
+        bad = bad.reshape((1,) * lead + bad.shape + (1,) * (y.ndim - lead - bad.ndim))
+        y = xp.where(bad, y.dtype.type(np.nan), y)
+    return y
+
+
+def raise_index_errors() -> None:
+    """Raises if a replayed plan met an out-of-range index since the last call (one host read
+    per device that ran a guarded plan), then clears the flags."""
+    found = [d for d, flag in _index_flags.items() if bool(flag)]
+    for flag in _index_flags.values():
+        flag[...] = False
+    if found:
+        raise ValueError(
+            "A compiled step met an index out of range (an embedding or class id beyond the "
+            "table); the outputs at those positions were set to NaN. Run the step eagerly "
+            "(`run_eagerly=True`) to see the op and the values. Received: devices="
+            f"{found}")
+
+
 def _check_indices(op, xp, indices, n, axis):
+    """Raises on an index outside [-n, n); in a replayed plan on a GPU, returns the bool mask
+    of bad indices instead (no host read) for ``_guard``, else None."""
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers. Received: indices.dtype={indices.dtype}")
+    if not indices.size:
+        return None
+    bad = (indices < -n) | (indices >= n)
+    if not _host_checks(xp):
+        return bad
     # NOTE: one reduction and one host sync; CuPy would silently wrap bad indices otherwise.
-    if indices.size and bool(((indices < -n) | (indices >= n)).any()):
+    if bool(bad.any()):
         raise ValueError(
             f"{op}: indices must be in the range [{-n}, {n}) for axis {axis} of size {n}. "
             f"Received: indices with min={int(indices.min())}, max={int(indices.max())}"
         )
+    return None
 
 
 def _wrap_negative(xp, indices, n):
@@ -50,17 +111,55 @@ def _first_of_runs(xp, s):
     return m
 
 
+def _segment_sum_sorted(xp, flat, rows, n):
+    """``rows`` (N, m) summed by ``flat`` (N,) into (n, m) in a fixed order: a stable sort, a
+    segmented scan (log2 N steps), and each segment's last element written to its row. No
+    atomics and no data-dependent shapes (no host sync)."""
+    order = xp.argsort(flat, kind="stable")
+    s, v = flat[order], rows[order]
+    d = 1
+    while d < s.size:
+        add = xp.where((s[d:] == s[:-d])[:, None], v[:-d], v.dtype.type(0))
+        v[d:] += add  # NOTE: ``add`` is a new array, computed from the values before this step
+        d *= 2
+    last = xp.empty(s.shape, dtype=bool)
+    last[-1:] = True
+    xp.not_equal(s[1:], s[:-1], out=last[:-1])
+    out = xp.zeros((n + 1,) + rows.shape[1:], dtype=rows.dtype)
+    out[xp.where(last, s, n)] = v  # one write per row; row n takes the rest and is dropped
+    return out[:n]
+
+
+def _scatter_add_rows(xp, flat, rows, n):
+    """``rows`` (N, m) summed by ``flat`` (N,) into (n, m) on a GPU: one atomic scatter-add, or
+    the sorted segment sum under ``set_op_determinism(True)``."""
+    if _deterministic:
+        return _segment_sum_sorted(xp, flat, rows, n)
+    out = xp.zeros((n,) + rows.shape[1:], dtype=rows.dtype)
+    xp.add.at(out, flat, rows)
+    return out
+
+
+_PASSES = 4  # CPU: repeats added by fancy-index passes before the rest goes to one add.at
+
+
 def _take_grad(xp, gy, indices, shape, axis):
     """Gradient of ``take(x, indices, axis)``: ``gy`` scatter-added into zeros of ``shape``.
 
-    NOTE: no ``add.at`` (numpy's is ~6 ms for the W3 embedding (10000, 256), indices
-    (64, 100)). The indices are sorted once; the first occurrence of every index is a plain
-    row assignment, and the repeats are added in passes, each a set with no repeated index
-    (so a fancy-index ``+=`` is exact); passes = the largest multiplicity (~5 there), ~2x faster.
+    On a GPU: one scatter-add (``_scatter_add_rows``), no host sync. On the CPU, NOTE: numpy's
+    ``add.at`` over rows is slow (~60 ms for the W3 embedding (10000, 256), indices (64, 100)):
+    the indices are sorted once, the first occurrence of every index is a plain row assignment
+    and up to ``_PASSES`` repeats are added in passes, each a set with no repeated index; what
+    is left (a padding id repeated hundreds of times) goes to one ``add.at``. Every row is then
+    summed in the order of ``indices``, as ``add.at`` alone would.
     """
     n, pre, post = shape[axis], int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
     flat = _wrap_negative(xp, indices, n).reshape(-1)
     g3 = gy.reshape(pre, flat.size, post)
+    if xp is not np:
+        rows = g3.transpose(1, 0, 2).reshape(flat.size, pre * post)
+        gx = _scatter_add_rows(xp, xp.clip(flat, 0, n - 1), rows, n)
+        return gx.reshape(n, pre, post).transpose(1, 0, 2).reshape(shape)
     gx = xp.zeros((pre, n, post), dtype=gy.dtype)
     if flat.size:
         order = xp.argsort(flat, kind="stable")
@@ -68,11 +167,15 @@ def _take_grad(xp, gy, indices, shape, axis):
         sel = order[first]
         gx[:, flat[sel]] = g3[:, sel]
         rest = order[~first]
-        while rest.size:
+        for _ in range(_PASSES):
+            if not rest.size:
+                break
             first = _first_of_runs(xp, flat[rest])
             sel = rest[first]
             gx[:, flat[sel]] += g3[:, sel]
             rest = rest[~first]
+        if rest.size:
+            np.add.at(gx, (slice(None), flat[rest]), g3[:, rest])
     return gx.reshape(shape)
 
 
@@ -80,8 +183,11 @@ class Take(Function):
     def forward(self, xp, x, indices, axis):
         self.shape, self.axis, self.indices = x.shape, axis, indices
         flat = x.reshape(-1) if axis is None else x
-        _check_indices("take", xp, indices, flat.shape[axis or 0], axis)
-        return xp.take(flat, indices, axis=axis or 0)
+        bad = _check_indices("take", xp, indices, flat.shape[axis or 0], axis)
+        if bad is None:
+            return xp.take(flat, indices, axis=axis or 0)
+        y = xp.take(flat, xp.where(bad, 0, indices), axis=axis or 0)
+        return _guard(xp, bad, y, lead=axis or 0)
 
     def backward(self, xp, gy):
         if self.axis is None:
@@ -120,7 +226,9 @@ class TakeAlongAxis(Function):
                 f"axis=None). Received: indices.shape={indices.shape}, x.shape={x.shape}"
             )
         ax, shape = axis or 0, flat.shape
-        _check_indices("take_along_axis", xp, indices, shape[ax], ax)
+        bad = _check_indices("take_along_axis", xp, indices, shape[ax], ax)
+        if bad is not None:
+            indices = xp.where(bad, 0, indices)
         # One linear index per output element; the other axes broadcast as numpy's do.
         strides = [int(np.prod(shape[d + 1:])) for d in range(flat.ndim)]
         lin = _wrap_negative(xp, indices, shape[ax]) * strides[ax]
@@ -129,11 +237,16 @@ class TakeAlongAxis(Function):
                 lin = lin + xp.arange(shape[d]).reshape(
                     [-1 if e == d else 1 for e in range(flat.ndim)]) * strides[d]
         self.lin = lin
-        return flat.reshape(-1)[lin]
+        y = flat.reshape(-1)[lin]
+        return y if bad is None else _guard(xp, xp.broadcast_to(bad, y.shape), y)
 
     def backward(self, xp, gy):
-        gx = xp.zeros(int(np.prod(self.shape)), dtype=gy.dtype)
-        xp.add.at(gx, self.lin.reshape(-1), gy.reshape(-1))
+        size, lin, g = int(np.prod(self.shape)), self.lin.reshape(-1), gy.reshape(-1)
+        if xp is np:
+            gx = xp.zeros(size, dtype=gy.dtype)
+            xp.add.at(gx, lin, g)
+        else:
+            gx = _scatter_add_rows(xp, lin, g[:, None], size)
         return gx.reshape(self.shape), None
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor
 from ._utils import normalize_axis
+from .indexing import _guard, _host_checks
 
 __all__ = ["categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"]
 
@@ -123,12 +124,16 @@ class SparseCategoricalCrossentropy(Function):
         if target.dtype.kind not in "iu":
             target = target.astype(np.int64)  # Keras casts float/bool ids to int
         self.n = n = output.shape[ax]
-        # NOTE: one cheap reduction (a sync on GPU); bad ids would silently index garbage.
-        if target.size and bool(((target < 0) | (target >= n)).any()):
+        # NOTE: one cheap reduction (a sync on GPU); bad ids would silently index garbage. In a
+        # replayed plan on a GPU the guard flags them and makes their losses NaN instead.
+        bad = (target < 0) | (target >= n) if target.size else None
+        if bad is not None and _host_checks(xp) and bool(bad.any()):
             raise ValueError(
                 f"{op}: class ids must lie in [0, {n}) for output.shape={output.shape}. "
                 f"Received: target.min()={int(target.min())}, target.max()={int(target.max())}"
             )
+        if bad is not None and not _host_checks(xp):
+            self.bad, target = bad, xp.where(bad, 0, target)
         self.dtype = output.dtype
         x = output.astype(_compute_dtype(target, output), copy=False)
         self.idx = xp.expand_dims(target, ax)
@@ -138,12 +143,16 @@ class SparseCategoricalCrossentropy(Function):
             self.e = xp.exp(shifted)
             self.sum_e = self.e.sum(axis=ax, keepdims=True)
             log_prob_t = xp.take_along_axis(shifted, self.idx, axis=ax) - xp.log(self.sum_e)
-            return -log_prob_t.squeeze(axis=ax)
+            return self._guarded(xp, -log_prob_t.squeeze(axis=ax))
         # Only the target class's probability is needed: p_t = x_t / sum(x).
         self.total = x.sum(axis=ax, keepdims=True)
         self.p_t = xp.take_along_axis(x, self.idx, axis=ax) / self.total
         self.q_t, self.inside = _clip_probs(self.p_t)
-        return -xp.log(self.q_t).squeeze(axis=ax)
+        return self._guarded(xp, -xp.log(self.q_t).squeeze(axis=ax))
+
+    def _guarded(self, xp, loss):
+        bad = getattr(self, "bad", None)
+        return loss if bad is None else _guard(xp, bad, loss)
 
     def _one_hot(self, xp, dtype):
         shape = [1] * self.idx.ndim

@@ -155,7 +155,8 @@ class BackupAndRestore(Callback):
             return
         os.makedirs(self.backup_dir, exist_ok=True)
         meta = {"epoch": epoch, "batch": batch,
-                "random": _to_json(random_state.get_state()), "callbacks": []}
+                "random": _to_json(random_state.get_state()),
+                "layer_random": _to_json(random_state.get_layer_state(model)), "callbacks": []}
         if randoms is not None:
             meta["random_ranks"] = [r.decode() for r in randoms]
 
@@ -207,6 +208,7 @@ class BackupAndRestore(Callback):
             state = _from_json(meta["random"])
             state["python"] = _python_state(state["python"])
         random_state.set_state(state)
+        random_state.set_layer_state(model, _from_json(meta.get("layer_random", [])))
         if meta["batch"] == 0:
             self._pending_metrics = None
         elif self._pending_metrics is not None and distributed.rank() != 0:

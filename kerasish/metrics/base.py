@@ -102,6 +102,11 @@ class Metric:
     def result(self):
         raise NotImplementedError
 
+    def _device_result(self):
+        """The scalar result as an array on the device, where ``result`` is the base class's
+        (so the trainer reads every metric in one host copy); None: call ``result``."""
+        return None
+
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
         return self.result()
@@ -160,6 +165,9 @@ class Sum(Metric):
     def result(self):
         return to_result(self.total.data)
 
+    def _device_result(self):
+        return self.total.data if type(self).result is Sum.result else None
+
 
 class Mean(Metric):
     """The (weighted) mean of the values seen: ``total / count``.
@@ -193,8 +201,14 @@ class Mean(Metric):
             self.count.data += values.shape[0] if values.ndim >= 1 else 1
 
     def result(self):
+        return to_result(self._mean())
+
+    def _mean(self):
         xp = backend.get_array_module(self.total.data)
-        return to_result(divide_no_nan(xp, self.total.data, self.count.data))
+        return divide_no_nan(xp, self.total.data, self.count.data)
+
+    def _device_result(self):
+        return self._mean() if type(self).result is Mean.result else None
 
 
 class MeanMetricWrapper(Mean):
