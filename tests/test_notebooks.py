@@ -153,3 +153,14 @@ def test_hparam_search_notebook_logs_twelve_runs_with_hparams(notebook_env, tmp_
         assert {"_hparams_/session_start_info", "_hparams_/session_end_info"} <= set(
             load(root / run).Tags()["tensors"])
         assert [e.step for e in load(root / run / "validation").Tensors("epoch_accuracy")] == [0]
+
+
+@jupyter_warnings
+def test_models_in_a_box_notebook_trains_both_premade_models(notebook_env):
+    pytest.importorskip("pandas")
+    pytest.importorskip("statsmodels")  # ships the election table (anes96.csv) it reads
+    text = run_notebook("models_in_a_box")
+    assert "Small settings: 2048 houses" in text
+    assert "zip_code kernel: 100,000 weights" in text
+    assert "Held-out accuracy: " in text and "(189 voters)" in text
+    assert "identical predictions: True" in text

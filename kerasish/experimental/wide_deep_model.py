@@ -42,6 +42,15 @@ class WideDeepModel(Model):
         self.dnn_model = dnn_model
         self.activation = activations.get(activation)
 
+    def build(self, input_shape=None):
+        """Nothing of its own to create: each part builds on its first call (or from its own
+        saved build config)."""
+        # NOTE: a dict of shapes would be saved as build's keyword arguments; wrapped, a model
+        # of named inputs rebuilds from `build(input_shape={...})` when loaded.
+        self._build_shapes = {"input_shape": input_shape} if isinstance(input_shape, dict) \
+            else input_shape
+        self.built = True
+
     def call(self, inputs, training=None):
         if not isinstance(inputs, (tuple, list)) or len(inputs) != 2:
             linear_inputs = dnn_inputs = inputs
@@ -118,11 +127,11 @@ class WideDeepModel(Model):
             for opt, part in zip(pair, (self.linear_model, self.dnn_model)):
                 opt.build(part.trainable_variables)
 
-    def compute_output_shape(self, input_shape):
-        if isinstance(input_shape, (tuple, list)) and len(input_shape) == 2 and \
-                not all(d is None or isinstance(d, int) for d in input_shape):
-            input_shape = input_shape[0]
-        return self.linear_model.compute_output_shape(input_shape)
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """The linear part's output spec (the sum and the activation keep its shape)."""
+        if isinstance(inputs, (tuple, list)) and len(inputs) == 2:
+            inputs = inputs[0]
+        return self.linear_model.compute_output_spec(inputs)
 
     def get_config(self):
         from ..saving.serialization import serialize_keras_object
