@@ -154,3 +154,42 @@ def test_save_load(tmp_path, suffix):
             {k: v for k, v in config.items() if k != "linear_model"}
     assert isinstance(keras.models.load_model(str(tmp_path / f"{wide_deep.name}{suffix}"))
                       .optimizer, list if suffix == ".keras" else keras.optimizers.Adam)
+
+
+def test_wide_deep_over_named_inputs_saves_both_optimizers(tmp_path):
+    rng = np.random.default_rng(2)
+    data = {"city": rng.integers(0, 6, (32, 1)), "income": rng.uniform(0, 1, (32, 1))}
+    y = (data["income"] > 0.5).astype("float32")
+    inputs = {"city": keras.Input((1,), name="city", dtype="int32"),
+              "income": keras.Input((1,), name="income")}
+    one_hot = layers.CategoryEncoding(6, output_mode="one_hot", sparse=True)(inputs["city"])
+    wide = keras.Model(inputs, LinearModel()([one_hot, inputs["income"]]))
+    embedded = layers.Flatten()(layers.Embedding(6, 2)(inputs["city"]))
+    joined = layers.Concatenate()([embedded, inputs["income"]])
+    deep = keras.Model(inputs, layers.Dense(1)(joined))
+    model = WideDeepModel(wide, deep, activation="sigmoid")
+    model.compile(["ftrl", keras.optimizers.Adagrad(0.1)], "binary_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(data, y, batch_size=8, epochs=2, verbose=0)
+    path = str(tmp_path / "wide_deep.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0),
+                               rtol=1e-6, atol=1e-6)
+    assert [type(o).__name__ for o in loaded.optimizer] == ["Ftrl", "Adagrad"]
+    assert loaded.optimizer[1].learning_rate == pytest.approx(0.1)
+    for saved, restored in zip(model.optimizer, loaded.optimizer):  # slots included
+        for v, w in zip(saved.variables, restored.variables):
+            np.testing.assert_allclose(w.numpy(), v.numpy())
+    loaded.fit(data, y, batch_size=8, verbose=0)  # trains on after loading
+
+
+def test_subclassed_model_first_compiled_step_updates_the_weights():
+    # A model built by its first call: the compiled step once listed no variables there and
+    # skipped the first update; that step now runs eagerly.
+    model = LinearModel()
+    model.compile(keras.optimizers.SGD(0.1), "mse", jit_compile=True)
+    model.fit(X["a"], Y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    weights, bias = _sgd_step_by_hand([X["a"]], Y, [np.zeros((3, 1))], np.zeros(1), 0.1)
+    np.testing.assert_allclose(model.weights[0].numpy(), weights[0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.weights[1].numpy(), bias, rtol=1e-5, atol=1e-7)
