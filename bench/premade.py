@@ -87,7 +87,7 @@ def main():
                 env={**os.environ, "PYTHONPATH": ROOT})
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{num_zip:>10} {'sparse' if sparse else 'dense':>6} "
-                  f"{r['steps_per_s']:>9.1f} {r['peak_mb']:>9.2f} {r['kernel_mb']:>10.2f}")
+                  f"{r['steps_per_s']:>9.1f} {r['peak_mb']:>9.2f} {r['kernel_mb']:>10.3f}")
 
 
 if __name__ == "__main__":
