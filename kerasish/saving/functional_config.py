@@ -100,8 +100,14 @@ class _NotReady(Exception):
     """A node's inputs do not exist yet (its parent layer has not been called that often)."""
 
 
-def _is_mask_op(layer_data):
-    return layer_data["class_name"] in _MASK_OPS
+def _is_mask_op(layer_data, mask_ops=frozenset()):
+    if layer_data["class_name"] in _MASK_OPS:
+        return True
+    # Masking's mask, any(not_equal(x, mask_value), axis=-1): an Any fed only by mask ops.
+    sources = [t["config"]["keras_history"][0] for node in layer_data.get("inbound_nodes") or []
+               if isinstance(node, dict) for t in node.get("args") or []
+               if isinstance(t, dict) and t.get("class_name") == "__keras_tensor__"]
+    return layer_data["class_name"] == "Any" and bool(sources) and set(sources) <= mask_ops
 
 
 def _is_reference(value):
@@ -210,7 +216,7 @@ def functional_from_config(cls, config, custom_objects=None):
     with deserialization_scope(custom_objects, True):
         for data in layer_datas:
             name = data["name"]
-            if _is_mask_op(data):
+            if _is_mask_op(data, graph.mask_ops):
                 graph.mask_ops.add(name)
                 continue
             if str(data.get("module") or "").startswith("keras.src.ops"):

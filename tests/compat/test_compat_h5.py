@@ -10,6 +10,7 @@ import json
 import os
 
 import h5py
+import numpy as np
 import pytest
 
 import kerasish
@@ -280,6 +281,39 @@ def test_tf_keras_layer_configs_load(class_name):
     assert type(layer).__name__ == class_name and layer.name == config["name"]
     if class_name == "LeakyReLU":
         assert layer.negative_slope == pytest.approx(0.2)
+
+
+def _ref(name, shape, dtype):
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": shape, "dtype": dtype, "keras_history": [name, 0, 0]}}
+
+
+def test_keras3_masking_graph_loads_and_masks():
+    x = kerasish.Input((3, 2), name="steps")
+    h = kerasish.layers.Masking(0.0, name="masking")(x)
+    model = kerasish.Model(x, kerasish.layers.LSTM(2, name="lstm")(h), name="masked")
+    config = json.loads(model.to_json())
+    # Keras 3.15 traces Masking's mask into the graph as these two ops (entries as it writes
+    # them in a legacy .h5) and hands it to the next layer.
+    not_equal = {"class_name": "NotEqual", "config": {"name": "not_equal"}, "name": "not_equal",
+                 "inbound_nodes": [{"args": [_ref("steps", [None, 3, 2], "float32"), 0.0],
+                                    "kwargs": {}}]}
+    any_op = {"class_name": "Any", "config": {"name": "any", "axis": -1, "keepdims": False},
+              "name": "any", "inbound_nodes": [{"args": [_ref("not_equal", [None, 3, 2], "bool")],
+                                                "kwargs": {}}]}
+    layers = config["config"]["layers"]
+    assert [e["name"] for e in layers] == ["steps", "masking", "lstm"]
+    layers[1:2] = [not_equal, layers[1], any_op]
+    layers[-1]["inbound_nodes"][0]["kwargs"]["mask"] = _ref("any", [None, 3], "bool")
+    loaded = kerasish.models.model_from_json(json.dumps(config))
+    assert [type(layer).__name__ for layer in loaded.layers] == ["InputLayer", "Masking", "LSTM"]
+    loaded.set_weights(model.get_weights())
+    steps = np.random.default_rng(0).standard_normal((1, 3, 2)).astype("float32")
+    padded = steps.copy()
+    padded[0, 2] = 0.0
+    # A masked last step keeps the state: the same as the two unmasked steps alone.
+    np.testing.assert_allclose(loaded.predict(padded, verbose=0),
+                               loaded.layers[2](steps[:, :2]).numpy(), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.compat
