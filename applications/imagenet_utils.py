@@ -51,7 +51,9 @@ def preprocess_input(x, data_format=None, mode="caffe"):
 
 def _is_cupy_array(x):
     # NOTE: the zoo may not import cupy (only engine/backend.py does); the type's module tells.
-    return type(x).__module__.split(".")[0] == "cupy" and hasattr(x, "__cuda_array_interface__")
+    # A CuPy ndarray (or a strict stand-in of one, module cupy_*): dtype, shape and ``get()``.
+    return type(x).__module__.split(".")[0].startswith("cupy") and hasattr(x, "dtype") and \
+        callable(getattr(x, "get", None))
 
 
 def _channel_shape(ndim, data_format):
@@ -116,10 +118,19 @@ def _preprocess_tensor_input(x, data_format, mode):
     else:
         x = _flip_channels(x, ndim, data_format)
         mean, std = _CAFFE_MEAN, None
-    x = x - np.asarray(mean, dtype).reshape(shape)
+    x = x - _constant_like(x, mean, dtype, shape)
     if std is not None:
-        x = x / np.asarray(std, dtype).reshape(shape)
+        x = x / _constant_like(x, std, dtype, shape)
     return x
+
+
+def _constant_like(x, value, dtype, shape):
+    """A per-channel constant on ``x``'s device (a GPU tensor takes a GPU constant)."""
+    const = np.asarray(value, dtype).reshape(shape)
+    device = getattr(x, "device", None)
+    if isinstance(device, str) and device != "cpu" and hasattr(x, "to"):
+        return ops.convert_to_tensor(const).to(device)
+    return const
 
 
 def _class_index():
@@ -139,7 +150,7 @@ def decode_predictions(preds, top=5):
     >>> decode_predictions(np.eye(1000)[[1]], top=1)
     [[('n01443537', 'goldfish', np.float64(1.0))]]
     """
-    preds = np.asarray(preds)
+    preds = preds.get() if _is_cupy_array(preds) else np.asarray(preds)  # GPU: one copy
     if len(preds.shape) != 2 or preds.shape[1] != 1000:
         raise ValueError("`decode_predictions` expects a batch of predictions (i.e. a 2D array "
                          f"of shape (samples, 1000)). Received array with shape: {preds.shape}")

@@ -285,4 +285,8 @@ def _class_weights_to_sample_weights(y, class_weight, sample_weight):
     for cls, weight in class_weight.items():
         table[int(cls)] = weight
     weights = table[labels]
-    return weights if sample_weight is None else weights * sample_weight
+    if sample_weight is None:
+        return weights
+    # NOTE: a GPU sample_weight comes to the host once, at setup (batches move it back).
+    return weights * backend.to_numpy(sample_weight.data if isinstance(sample_weight, Tensor)
+                                      else sample_weight)
