@@ -55,12 +55,10 @@ _OPTIMIZER_BASE_KEYS = ("name", "weight_decay", "clipnorm", "global_clipnorm", "
 
 # -- Keras 3 config -> tf-keras 2 config (writing) ----------------------------------------------
 def _keras2_dtype(dtype):
+    """A dtype policy by its name. tf-keras writes a mixed policy as a ``Policy`` object, which
+    Keras 3's legacy loader cannot read back; both read the name ("mixed_float16")."""
     if isinstance(dtype, dict) and dtype.get("class_name") in ("DTypePolicy", "Policy"):
-        name = (dtype.get("config") or {}).get("name")
-        if str(name).startswith("mixed_"):
-            return {"module": "keras.mixed_precision", "class_name": "Policy",
-                    "config": {"name": name}, "registered_name": None}
-        return name
+        return (dtype.get("config") or {}).get("name")
     return dtype
 
 

@@ -233,6 +233,21 @@ def test_renamed_and_keras3_only_arguments(tmp_path):
     assert attention["key_shape"] == [None, 5, 4]
 
 
+def test_mixed_precision_policy_is_written_by_name(tmp_path):
+    # tf-keras writes a Policy object, which Keras 3's legacy loader fails on; both read names.
+    kerasish.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = kerasish.Sequential([kerasish.Input((4,)), kerasish.layers.Dense(3)])
+    finally:
+        kerasish.mixed_precision.set_global_policy("float32")
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        dense = json.loads(f.attrs["model_config"])["config"]["layers"][1]["config"]
+    assert dense["dtype"] == "mixed_float16"
+    loaded = kerasish.models.load_model(tmp_path / "m.h5")
+    assert loaded.layers[0].dtype_policy.name == "mixed_float16"
+
+
 # Layer configs exactly as tf-keras 2.21 wrote them (initializers left to their defaults).
 TF_KERAS_CONFIGS = {
     "LeakyReLU": {"name": "leaky_re_lu", "trainable": True, "dtype": "float32",
