@@ -6,7 +6,7 @@ the real-Keras side (``real_keras_h5.py``) loads it by path, without kerasish.
 """
 import numpy as np
 
-MODELS = ("mlp", "mnist_cnn", "rnn", "video_qa", "nested")
+MODELS = ("mlp", "mnist_cnn", "rnn", "video_qa", "nested", "two_heads")
 
 
 def _mlp(keras):
@@ -82,8 +82,23 @@ def _nested(keras):
     return model
 
 
+def _two_heads(keras):
+    # Also beyond the four: per-output losses, loss weights and metrics, and RMSprop's slots.
+    layers = keras.layers
+    x = keras.Input((4,), name="features")
+    h = layers.Dense(8, activation="tanh")(x)
+    scores = layers.Dense(3, name="scores")(h)
+    flag = layers.Dense(1, activation="sigmoid", name="flag")(h)
+    model = keras.Model(x, [scores, flag])
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
+                  loss={"scores": "mse", "flag": "binary_crossentropy"},
+                  loss_weights={"scores": 1.0, "flag": 0.5},
+                  metrics={"scores": ["mae"], "flag": ["accuracy"]})
+    return model
+
+
 BUILDERS = {"mlp": _mlp, "mnist_cnn": _mnist_cnn, "rnn": _rnn, "video_qa": _video_qa,
-            "nested": _nested}
+            "nested": _nested, "two_heads": _two_heads}
 
 
 def build(keras, name):
@@ -93,7 +108,8 @@ def build(keras, name):
 
 
 def data(name):
-    """Fixed ``(inputs, targets)`` for ``name``: a list of input arrays and a target array."""
+    """Fixed ``(inputs, targets)`` for ``name``: a list of input arrays, and a target array
+    (a list of them for a model with several outputs)."""
     rng = np.random.default_rng(sum(map(ord, name)))
     if name == "mlp":
         return [rng.standard_normal((6, 4)).astype("float32")], \
@@ -103,6 +119,10 @@ def data(name):
     if name == "rnn":
         return [rng.standard_normal((6, 5, 3)).astype("float32")], \
             rng.standard_normal((6, 2)).astype("float32")
+    if name == "two_heads":
+        return [rng.standard_normal((6, 4)).astype("float32")], \
+            [rng.standard_normal((6, 3)).astype("float32"),
+             rng.integers(0, 2, (6, 1)).astype("float32")]
     if name == "nested":
         return [rng.standard_normal((3, 4, 6, 6, 2)).astype("float32")], \
             rng.standard_normal((3, 2)).astype("float32")
@@ -113,9 +133,15 @@ def data(name):
     return [videos, questions], rng.integers(0, 5, (4,))
 
 
+def flat(outputs):
+    """A model's outputs (one array or a list of them) as one float64 vector."""
+    parts = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return np.concatenate([np.ravel(np.asarray(p, np.float64)) for p in parts])
+
+
 def relative_difference(got, expected):
-    """``max |got - expected| / max |expected|``: one number per model output."""
-    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    """``max |got - expected| / max |expected|`` over all of a model's outputs."""
+    got, expected = flat(got), flat(expected)
     if got.shape != expected.shape:
         return float("inf")
     return float(np.max(np.abs(got - expected)) / max(np.max(np.abs(expected)), 1e-30))

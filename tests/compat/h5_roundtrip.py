@@ -55,25 +55,27 @@ def save(keras, folder):
         model = h5_models.build(keras, name)
         model.train_on_batch(x, y)
         model.save(os.path.join(folder, f"{name}.h5"))
-        pred = np.asarray(model.predict(x, verbose=0))
+        pred = h5_models.flat(model.predict(x, verbose=0))
         loss = _loss(model, x, y)
         model.train_on_batch(x, y)
-        pred_after_step = np.asarray(model.predict(x, verbose=0))
+        pred_after_step = h5_models.flat(model.predict(x, verbose=0))
         arrays = {f"x{i}": v for i, v in enumerate(x if isinstance(x, list) else [x])}
-        np.savez(os.path.join(folder, f"{name}.npz"), y=y, pred=pred, loss=loss,
+        arrays.update({f"y{i}": v for i, v in enumerate(y if isinstance(y, list) else [y])})
+        np.savez(os.path.join(folder, f"{name}.npz"), pred=pred, loss=loss,
                  pred_after_step=pred_after_step, **arrays)
         results.append({"model": name, "saved": True})
     return results
 
 
-def inputs(saved):
-    return [saved[f"x{i}"] for i in range(sum(k.startswith("x") for k in saved.files))]
+def _arrays(saved, prefix):
+    """``x0, x1, ...`` (or ``y0, ...``) of a saved ``.npz``: one array, or a list of several."""
+    arrays = [saved[f"{prefix}{i}"] for i in range(sum(k.startswith(prefix) for k in saved.files))]
+    return arrays[0] if len(arrays) == 1 else arrays
 
 
 def load_one(keras, folder, name):
     saved = np.load(os.path.join(folder, f"{name}.npz"))
-    x, y = inputs(saved), saved["y"]
-    x = x[0] if len(x) == 1 else x
+    x, y = _arrays(saved, "x"), _arrays(saved, "y")
     model = keras.models.load_model(os.path.join(folder, f"{name}.h5"))
     result = {"model": name, "loaded": True,
               "predict": h5_models.relative_difference(model.predict(x, verbose=0),
