@@ -15,12 +15,16 @@ def blas_line():
         import threadpoolctl
     except ImportError:
         return "BLAS: (pip install threadpoolctl to see the runtime kernel and threads)"
+    from engine import onednn
+
+    provider = onednn.describe()  # NOTE: loads libdnnl (and its libgomp) before the pools are read
     parts = []
     for p in threadpoolctl.threadpool_info():
         fields = [p.get("internal_api"), p.get("version"), p.get("architecture") and
                   f"arch={p['architecture']}", f"threads={p.get('num_threads')}"]
         parts.append(" ".join(str(f) for f in fields if f))
-    return "BLAS/OpenMP pools: " + ("; ".join(parts) or "none loaded")
+    return ("BLAS/OpenMP pools: " + ("; ".join(parts) or "none loaded")
+            + f"\nCPU kernel provider (conv, pooling, batch norm): {provider}")
 
 
 def vars_line():

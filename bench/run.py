@@ -141,6 +141,9 @@ def bench_workload(w, args, gflops):
 
 
 def run_table(keys, args):
+    # NOTE: the engine's OpenMP setting (OMP_WAIT_POLICY) must precede torch's import: both
+    # sides then share one libgomp (the same soname), started with it.
+    from engine import onednn  # noqa: F401
     torch = setup_torch(args.device)
     print(f"== OpenBLAS {args.openblas_label}: {vars_line()}")
     print(blas_line())

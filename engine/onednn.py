@@ -39,6 +39,11 @@ class _Arg(ctypes.Structure):
     _fields_ = [("arg", ctypes.c_int), ("memory", _VP)]
 
 
+# NOTE: read once, when libgomp starts (with libdnnl, or earlier with another library): idle
+# OpenMP threads then sleep instead of spinning, and do not take the cores OpenBLAS's threads
+# need between two oneDNN calls (README, "Threads"). A value set by the user wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 _lib = None
 _engine = _stream = None
 _load_error: str | None = None
@@ -57,9 +62,6 @@ def _load():
     """Loads libdnnl once and makes the CPU engine and stream; sets ``_load_error`` if not."""
     global _lib, _engine, _stream, _load_error, _tried
     _tried = True
-    # NOTE: set before libgomp starts: its idle threads then sleep instead of spinning, so
-    # they do not steal the cores OpenBLAS's threads need between two oneDNN calls (README).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if not sys.platform.startswith("linux"):
         _load_error = f"oneDNN's wheel exists for Linux x86_64 only (platform {sys.platform})"
         return
