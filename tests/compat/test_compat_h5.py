@@ -199,6 +199,11 @@ def test_losses_and_metrics_both_dialects_read(saved):
                                      "reduction": "sum_over_batch_size", "from_logits": True,
                                      "ignore_class": None}
     assert cnn["optimizer_config"]["class_name"] == "Custom>Adam"
+    heads = saved["two_heads"][1]
+    assert heads["loss"] == {"scores": "mean_squared_error", "flag": "binary_crossentropy"}
+    assert heads["loss_weights"] == {"scores": 1.0, "flag": 0.5}
+    assert heads["metrics"] == {"scores": [{"class_name": "MeanAbsoluteError", "config": {
+        "name": "mae", "dtype": "float32"}}], "flag": ["accuracy"]}
 
 
 def test_tf_keras_loss_with_fn_loads(tmp_path):
