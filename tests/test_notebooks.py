@@ -164,3 +164,40 @@ def test_models_in_a_box_notebook_trains_both_premade_models(notebook_env):
     assert "zip_code kernel: 100,000 weights" in text
     assert "Held-out accuracy: " in text and "(189 voters)" in text
     assert "identical predictions: True" in text
+
+
+@jupyter_warnings
+def test_pretrained_gallery_notebook_says_which_files_are_missing_and_loads_the_cached_ones(
+        notebook_env):
+    from applications import MobileNetV2
+    from tests.applications.zoo_helpers import write_keras2_weights_file as write_keras_file
+
+    # Small settings: MobileNetV2 at 96x96, whose Keras files are in the cache with and without
+    # the top; the files of the other gallery models are not.
+    models = notebook_env / "models"
+    mobilenet = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96{}.h5"
+    kerasish.utils.clear_session()
+    for suffix, include_top in (("", True), ("_no_top", False)):
+        layout = MobileNetV2(weights=None, include_top=include_top, input_shape=(96, 96, 3))
+        write_keras_file(models / mobilenet.format(suffix), layout.layers, seed=7)
+    text = run_notebook("pretrained_gallery")
+    assert "Small settings: 16 crops per photo at 96x96" in text
+    assert "photos: (2, 427, 640, 3) uint8 - china, flower" in text
+    for fname in ("resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+                  "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "efficientnetb0.h5",
+                  "convnext_tiny.h5"):
+        assert f"{fname} is not in the Keras cache" in text
+        assert f"put it at {models / fname} " in text
+    assert text.count("-> Using weights=None (random initialization)") == 4
+    for suffix in ("", "_no_top"):
+        assert f"Using weights='imagenet': found {models / mobilenet.format(suffix)}" in text
+    for name in ("resnet50", "mobilenetv2_1.00_96", "inception_v3", "efficientnetb0",
+                 "convnext_tiny"):  # each model's top 3 classes for both photos
+        assert re.search(rf"^{name}: input \d+x\d+", text, re.M), name
+    assert len(re.findall(r"^ +(china|flower): \w+ \(0\.\d{3}\), ", text, re.M)) == 10
+    # The cached notop weights were loaded: MobileNetV2's features from random initialization
+    # (weights=None) are of order 1e-12, from the written file of order 0.1 to 1.
+    std = float(re.search(r"features \(1280,\); mean \S+, standard deviation (\S+)", text)[1])
+    assert std > 1e-3
+    assert "Epoch 3/3" in text and "feature extractor weights='imagenet')" in text
+    assert re.search(r"Held-out accuracy: [01]\.\d{3} on 8 crops", text)
