@@ -32,7 +32,6 @@ NOT_APPLICABLE = {
 
 # Names another open issue brings (counted as missing in the coverage line).
 PENDING = {
-    "keras.applications": ("*", "issue 15: the model zoo"),
     "keras.layers": (
         {"AugMix", "AutoContrast", "CutMix", "Equalization",
          "MixUp", "RandAugment", "RandomColorDegeneration", "RandomColorJitter", "RandomCrop",
