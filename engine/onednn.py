@@ -23,6 +23,7 @@ __all__ = ["available", "batch_norm_backward", "batch_norm_forward", "conv_forwa
            "conv_grad_input", "conv_grad_kernel", "enabled", "pool_backward", "pool_forward"]
 
 ENV_VAR = "KERASISH_ONEDNN"  # "0" forces the NumPy path
+MAX_CACHED = 512  # primitives (with their descriptors) kept, per shape and direction
 
 # dnnl_types.h / dnnl_common_types.h (oneDNN 3.x; unchanged up to 3.12)
 _F32, _CPU, _IN_ORDER, _ANY = 3, 1, 1, 1
@@ -166,6 +167,10 @@ class _Memory:
         self.md, self.mem = md, _VP()
         _check(_lib.dnnl_memory_create(ctypes.byref(self.mem), md, _engine, None), "memory")
 
+    def __del__(self):
+        if _lib is not None and self.mem:
+            _lib.dnnl_memory_destroy(self.mem)
+
     def bind(self, a):
         _lib.dnnl_memory_set_data_handle(self.mem, _VP(a.ctypes.data))
         return self.mem
@@ -175,6 +180,11 @@ class _Primitive:
     def __init__(self, pd):
         self.pd, self.prim = pd, _VP()
         _check(_lib.dnnl_primitive_create(ctypes.byref(self.prim), pd), "primitive_create")
+
+    def __del__(self):
+        if _lib is not None:
+            _lib.dnnl_primitive_destroy(self.prim)
+            _lib.dnnl_primitive_desc_destroy(self.pd)
 
     def run(self, args):
         arr = (_Arg * len(args))(*[_Arg(k, m) for k, m in args])
@@ -195,6 +205,19 @@ class _Reorder:
         self.prim.run([(_SRC, self.src.bind(src)), (_DST, self.dst.bind(dst))])
 
 
+_scratch_buffer = np.empty(0, np.float32)
+
+
+def _scratch(size):
+    """A float32 buffer of ``size`` for a kernel in a primitive's layout, shared by every call
+    (they run one at a time, under ``_lock``): the reordered kernels cost one buffer, not one
+    per conv."""
+    global _scratch_buffer
+    if _scratch_buffer.size < size:
+        _scratch_buffer = np.empty(size, np.float32)
+    return _scratch_buffer[:size]
+
+
 def _query(pd, what):
     return _VP(_lib.dnnl_primitive_desc_query_md(pd, what, 0))
 
@@ -205,6 +228,8 @@ def _cached(key, make):
         return _cache[key]
     except KeyError:
         pass
+    if len(_cache) >= MAX_CACHED:
+        _cache.clear()  # NOTE: shapes that keep changing; ops holding an entry keep it alive
     try:
         entry = make()
     except RuntimeError:
@@ -253,18 +278,18 @@ class _Conv:
         md = _query(pd, query)
         if _lib.dnnl_memory_desc_equal(md, self.k_md):
             return _Memory(self.k_md), None, None
-        buf = np.empty(_lib.dnnl_memory_desc_get_size(md) // 4, np.float32)
+        size = _lib.dnnl_memory_desc_get_size(md) // 4
         reorder = _Reorder(md, self.k_md) if to_user else _Reorder(self.k_md, md)
-        return _Memory(md), buf, reorder
+        return _Memory(md), size, reorder
 
     def forward(self, x, w, b=None):
         if self.fwd is None:
             self.fwd = (_Primitive(self.fwd_pd),) + self._weights(self.fwd_pd, _Q_WEIGHTS, False)
-        prim, wmem, wbuf, reorder = self.fwd
+        prim, wmem, size, reorder = self.fwd
         y = np.empty(self.y_shape, np.float32)
         if reorder is not None:
-            reorder.run(w, wbuf)
-            w = wbuf
+            reorder.run(w, _scratch(size))
+            w = _scratch(size)
         args = [(_SRC, self.x.bind(x)), (_WEIGHTS, wmem.bind(w)), (_DST, self.y.bind(y))]
         if self.b is not None:
             args.append((_BIAS, self.b.bind(b)))
@@ -278,11 +303,11 @@ class _Conv:
                 ctypes.byref(pd), _engine, _CONV_DIRECT, self.x_md, self.any_k, self.y_md,
                 *self.params, self.fwd_pd, None), "conv backward data")
             self.bwd_data = (_Primitive(pd),) + self._weights(pd, _Q_WEIGHTS, False)
-        prim, wmem, wbuf, reorder = self.bwd_data
+        prim, wmem, size, reorder = self.bwd_data
         gx = np.empty(self.x_shape, np.float32)
         if reorder is not None:
-            reorder.run(w, wbuf)
-            w = wbuf
+            reorder.run(w, _scratch(size))
+            w = _scratch(size)
         prim.run([(_DIFF_DST, self.y.bind(gy)), (_WEIGHTS, wmem.bind(w)),
                   (_DIFF_SRC, self.x.bind(gx))])
         return gx
@@ -294,8 +319,9 @@ class _Conv:
                 ctypes.byref(pd), _engine, _CONV_DIRECT, self.x_md, self.any_k, None,
                 self.y_md, *self.params, self.fwd_pd, None), "conv backward weights")
             self.bwd_weights = (_Primitive(pd),) + self._weights(pd, _Q_DIFF_WEIGHTS, True)
-        prim, wmem, wbuf, reorder = self.bwd_weights
+        prim, wmem, size, reorder = self.bwd_weights
         gw = np.empty(self.kshape, np.float32)
+        wbuf = None if reorder is None else _scratch(size)
         prim.run([(_SRC, self.x.bind(x)), (_DIFF_DST, self.y.bind(gy)),
                   (_DIFF_WEIGHTS, wmem.bind(gw if reorder is None else wbuf))])
         if reorder is not None:

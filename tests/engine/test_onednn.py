@@ -228,3 +228,14 @@ def test_a_missing_library_falls_back_to_numpy(monkeypatch, spy):
         monkeypatch.undo()
         onednn.reset()
     assert onednn.available() == loads
+
+
+@needs_onednn
+def test_the_primitive_cache_is_bounded(monkeypatch):
+    monkeypatch.setenv(onednn.ENV_VAR, "1")
+    monkeypatch.setattr(onednn, "MAX_CACHED", 2)
+    w = _rand(3, 3, 2, 3).astype(np.float32)
+    for size in (5, 6, 7, 8):
+        x = _rand(1, size, size, 2).astype(np.float32)
+        np.testing.assert_allclose(ops.conv(x, w).numpy(), ref_conv(x, w), rtol=1e-4, atol=1e-4)
+        assert len(onednn._cache) <= 2
