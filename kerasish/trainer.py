@@ -65,6 +65,18 @@ def _step_data(data):
     return data
 
 
+def _reads_batch_logs(callback_list, *hooks):
+    """Whether a callback overrides one of the batch-end ``hooks`` (and so may read the logs):
+    Keras's test for calling them in step. Otherwise no step's logs are read from the device;
+    the loop reads its last step's at the end (``_final_logs``)."""
+    def overridden(cb, hook):  # a method of a subclass, or a function set on the instance
+        fn = getattr(cb, hook)
+        return getattr(fn, "__func__", fn) is not getattr(callbacks_module.Callback, hook)
+
+    return any(getattr(cb, "_reads_batch_logs", True) and overridden(cb, hook)
+               for cb in callback_list.callbacks for hook in hooks)
+
+
 def _executions(numbered, size):
     """``(batch, data)`` pairs grouped ``size`` at a time: what one execution runs (Keras's
     ``steps_per_execution``; the last group may be shorter)."""
@@ -244,16 +256,28 @@ class Trainer:
             return None  # NOTE: inside an execution only its last step reads the logs
         return self.get_metrics_result()
 
-    def _execute(self, step_fn, group):
+    def _execute(self, step_fn, group, read=True):
         """Runs ``step_fn`` on each batch of one execution; the logs of its last step only are
-        read back (one host read per execution, as Keras's compiled multi-step function)."""
+        read back (one host read per execution, as Keras's compiled multi-step function).
+
+        With ``read=False`` (no callback reads batch logs) nothing is read: returns ``{}`` and
+        keeps the last step's own logs (None for the default steps) for ``_final_logs``.
+        """
         self.__dict__["_defer_logs"] = True
         try:
             for _, data in group[:-1]:
                 step_fn(_step_data(data))
+            if not read:
+                self.__dict__["_unread_logs"] = step_fn(_step_data(group[-1][1]))
+                return {}
         finally:
             self.__dict__["_defer_logs"] = False
         return pythonify_logs(step_fn(_step_data(group[-1][1])))
+
+    def _final_logs(self, logs):
+        """The logs of a loop's last step: read now if ``_execute`` left them on the device."""
+        unread = self.__dict__.pop("_unread_logs", None)
+        return logs or (pythonify_logs(unread) if unread else self.get_metrics_result())
 
     def get_metrics_result(self):
         with distributed.global_metric_state(self.metrics):  # sums over ranks, if any
@@ -321,7 +345,7 @@ class Trainer:
         return self.history
 
     def _run_epoch(self, train, order, start_batch, steps, callback_list):
-        logs = {}
+        logs, read = {}, _reads_batch_logs(callback_list, "on_train_batch_end", "on_batch_end")
         epoch = train.epoch(order, start_batch)
         numbered = itertools.islice(enumerate(epoch, start=start_batch),
                                     None if steps is None else max(steps - start_batch, 0))
@@ -331,13 +355,13 @@ class Trainer:
                 if begin == start_batch:  # generators and PyDatasets: from their first batch
                     self._build_compiled_from(*data_module.unpack_x_y_sample_weight(first)[:2])
                 callback_list.on_train_batch_begin(begin)
-                logs = self._execute(self.train_step, group)
+                logs = self._execute(self.train_step, group, read)
                 callback_list.on_train_batch_end(end, logs)
                 if self.stop_training or (steps is not None and end + 1 >= steps):
                     break
         finally:
             _closing(epoch)
-        return logs or self.get_metrics_result()
+        return self._final_logs(logs)
 
     def _build_compiled(self, data):
         """Builds the compiled losses and metrics from shapes before training (Keras's
@@ -368,13 +392,15 @@ class Trainer:
         for m in self.metrics:
             m.reset_state()
         callback_list.on_test_begin()
-        logs = {}
+        logs, read = {}, _reads_batch_logs(callback_list, "on_test_batch_end")
         with engine.no_grad():
             for group in _executions(enumerate(data.epoch()),
                                      getattr(self, "steps_per_execution", 1)):
                 callback_list.on_test_batch_begin(group[0][0])
-                logs = self._execute(self.test_step, group)
+                logs = self._execute(self.test_step, group, read)
                 callback_list.on_test_batch_end(group[-1][0], logs)
+        if not read and "_unread_logs" in self.__dict__:
+            logs = self._final_logs(logs)
         index_ops.raise_index_errors()
         callback_list.on_test_end(logs)
         return logs

@@ -127,6 +127,8 @@ class BackupAndRestore(Callback):
                     variable.assign(value)
             self._pending_metrics = None
 
+    _reads_batch_logs = False  # counts batches only: the trainer need not read their logs
+
     def on_train_batch_end(self, batch, logs=None):
         self._batches_seen += 1
         if isinstance(self.save_freq, int) and self._batches_seen % self.save_freq == 0:

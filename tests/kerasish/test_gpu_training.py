@@ -104,3 +104,20 @@ def test_an_out_of_range_id_in_a_compiled_step_is_reported(device):
     with pytest.raises(ValueError, match=message):
         model.fit(ids, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
     indexing.raise_index_errors()  # nothing left over
+
+
+def test_batch_logs_are_read_only_for_callbacks_that_take_them(device):
+    seen = []
+    reader = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(dict(logs)))
+    _, with_reader = _fit("auto", callbacks=[reader])
+    assert len(seen) == 6 and set(seen[-1]) == {"accuracy", "loss"}
+    assert all(isinstance(v, float) for v in seen[-1].values())
+    assert seen[-1] == {k: v[-1] for k, v in with_reader.history.items()}
+
+    class Counter(keras.callbacks.Callback):  # no batch-end hook: the steps' logs stay unread
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(batch)
+
+    _, without = _fit("auto", callbacks=[Counter()])
+    assert without.history == with_reader.history  # the epoch's logs, read at its end

@@ -76,8 +76,12 @@ def test_logs_are_read_once_per_execution(monkeypatch):
         return original(self)
 
     monkeypatch.setattr(keras.Model, "get_metrics_result", counting)
-    m.fit(x, y, batch_size=8, epochs=1, verbose=0)  # 5 steps: executions of 4 and 1
-    assert len(reads) == 2
+    batch_logs = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: None)
+    m.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[batch_logs])
+    assert len(reads) == 2  # 5 steps: executions of 4 and 1
+    reads.clear()
+    m.fit(x, y, batch_size=8, epochs=1, verbose=0)  # no callback reads batch logs
+    assert len(reads) == 1  # the epoch's, at its end
 
 
 def test_steps_per_epoch_cuts_an_execution_short():
