@@ -8,8 +8,10 @@ croppings of the reduction shortcut and a few sums and concatenations take the s
 automatic names. Keras's official weight files load by topology.
 
 Whether a cell's previous input ``p`` needs a strided reduction is decided from static shapes,
-as in Keras 3; NASNetMobile without the top defaults to a 224 x 224 input, so the graph is the
-one the official files were written from.
+as in Keras 3. NASNetMobile without the top defaults to a 224 x 224 input, so its graph is the
+one the official files were written from; NASNetLarge without the top and without an
+``input_shape`` has unknown sizes, and then (as in Keras 3.15) skips the reductions of ``p``:
+1012 layers instead of 1040, a graph the official notop file does not load into.
 """
 from __future__ import annotations
 

@@ -39,6 +39,8 @@ def test_notop_matches_keras(key):
     model = MODELS[key](weights=None, include_top=False, pooling="avg", input_shape=shape)
     zh.assert_notop_matches_keras(model, facts)
     assert model.output_shape == (None, WIDTH[key])
+    if key == "densenet121":
+        zh.assert_summary_matches_keras(model, "densenet121_notop_summary.txt")
 
 
 def test_names_and_classifier_arguments():
