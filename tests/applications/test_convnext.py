@@ -71,7 +71,7 @@ def test_nested_stem_and_blocks():
     scale = model.get_layer("convnext_tiny_stage_3_block_2_layer_scale")
     np.testing.assert_array_equal(scale.gamma.numpy(), np.full(768, 1e-6, "float32"))
     # 18 blocks, each ending in a residual add (an op, as Keras's `inputs + x`).
-    assert sum(1 for layer in model.layers if zc.is_op_layer(layer)) == 18
+    assert zc.num_ops(model) == 18
 
 
 def test_stochastic_depth_only_with_a_drop_path_rate():

@@ -21,9 +21,18 @@ def zero_weights(monkeypatch):
 
 
 def is_op_layer(layer):
-    """A ``keras.ops`` call on symbolic tensors (``inputs + x``): a layer in kerasish's
-    ``model.layers``, an operation outside ``model.layers`` in Keras 3."""
+    """A ``keras.ops`` call on symbolic tensors (``inputs + x``): an operation outside
+    ``model.layers`` in Keras 3."""
     return type(layer).__module__.startswith("kerasish.ops")
+
+
+def operations(model):
+    """Every layer and op of a functional model, in Keras's order (``model.operations``)."""
+    return list(getattr(model, "operations", model.layers))
+
+
+def num_ops(model):
+    return sum(1 for op in operations(model) if is_op_layer(op))
 
 
 def keras_rows(model):
@@ -64,7 +73,7 @@ def assert_matches_keras(model, facts):
     assert [row[0] for row in ours] == [row[0] for row in facts["layers"]]
     for got, expected in zip(ours, facts["layers"]):
         assert got == expected, got[0]
-    assert sum(1 for layer in model.layers if is_op_layer(layer)) == facts["num_ops"]
+    assert num_ops(model) == facts["num_ops"]
     assert model.name == facts["name"]
     assert zh.count(model.weights) == facts["total"]
     assert zh.count(model.trainable_weights) == facts["trainable"]
