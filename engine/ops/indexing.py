@@ -65,6 +65,13 @@ def _guard(xp, bad, y=None, lead=0):
     return y
 
 
+def flag_invalid(bad):
+    """Flags the True entries of the device bool array ``bad`` as out-of-range ids without a
+    host read (``raise_index_errors`` reports them); returns ``bad``."""
+    _guard(backend.get_array_module(bad), bad)
+    return bad
+
+
 def raise_index_errors() -> None:
     """Raises if a replayed plan met an out-of-range index since the last call (one host read
     per device that ran a guarded plan), then clears the flags."""
@@ -73,10 +80,10 @@ def raise_index_errors() -> None:
         flag[...] = False
     if found:
         raise ValueError(
-            "A compiled step met an index out of range (an embedding or class id beyond the "
-            "table); the outputs at those positions were set to NaN. Run the step eagerly "
-            "(`run_eagerly=True`) to see the op and the values. Received: devices="
-            f"{found}")
+            "A step on the device met an index out of range (an embedding, class or label id "
+            "beyond its table); the outputs at those positions were set to NaN (a metric "
+            "counted no match). Run the steps eagerly on the CPU to see the op and the values. "
+            f"Received: devices={found}")
 
 
 def _check_indices(op, xp, indices, n, axis):

@@ -4,7 +4,10 @@ The functions take engine Tensors or xp arrays and return a constant engine Tens
 """
 from __future__ import annotations
 
+import numpy as np
+
 from engine import Tensor, backend
+from engine.ops import indexing as index_ops
 
 from .. import config
 from ..losses.loss import squeeze_or_expand_to_same_rank, to_array
@@ -64,23 +67,32 @@ class LabelOutOfRangeError(ValueError):
 
 
 def _check_label_range(ids, num_classes, fn_name):
-    # NOTE: one cheap reduction (a sync on GPU); an id past the last class would otherwise
-    # index out of bounds (or silently wrap, for a negative one).
+    """Raises on an id outside [0, num_classes); on a GPU returns the mask of bad ids instead,
+    flagged on the device (``engine.ops.indexing.raise_index_errors`` reads it at the end of
+    the epoch), so a step makes no host read; else None."""
+    if ids.size and backend.get_array_module(ids) is not np:
+        return index_ops.flag_invalid((ids < 0) | (ids >= num_classes))
+    # NOTE: one cheap reduction; an id past the last class would otherwise index out of
+    # bounds (or silently wrap, for a negative one).
     if ids.size and bool(((ids < 0) | (ids >= num_classes)).any()):
         bad = ids[(ids < 0) | (ids >= num_classes)]
         raise LabelOutOfRangeError(
             fn_name, f"label {int(bad[0])} is out of range for {num_classes} classes "
             f"(y_pred's last axis): labels must lie in [0, {num_classes}). Received: "
             f"y_true.min()={int(ids.min())}, y_true.max()={int(ids.max())}")
+    return None
 
 
 def _top_k_matches(y_true_ids, y_pred, k, fn_name):
     xp = backend.get_array_module(y_pred)
     shape = y_true_ids.shape
     ids = y_true_ids.reshape(-1).astype("int64")
-    _check_label_range(ids, y_pred.shape[-1], fn_name)
+    bad = _check_label_range(ids, y_pred.shape[-1], fn_name)
     scores = y_pred.reshape(-1, y_pred.shape[-1])
-    return _wrap(_in_top_k(xp, ids, scores, k).reshape(shape))
+    if bad is None:
+        return _wrap(_in_top_k(xp, ids, scores, k).reshape(shape))
+    matches = _in_top_k(xp, xp.where(bad, 0, ids), scores, k) & ~bad  # a bad id never matches
+    return _wrap(matches.reshape(shape))
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):

@@ -134,7 +134,7 @@ def test_out_of_range_ids_never_wrap(xp):
             xp.asarray(np.array([0, 3])), Tensor(xp.ones((2, 3), np.float32))).data)
     assert np.array_equal(y[0], [3, 4, 5]) and np.isnan(y[1]).all()  # NaN, no wrap to row 0
     assert np.isfinite(loss[0]) and np.isnan(loss[1])
-    with pytest.raises(ValueError, match="compiled step met an index out of range"):
+    with pytest.raises(ValueError, match="step on the device met an index out of range"):
         indexing.raise_index_errors()
     indexing.raise_index_errors()  # read and cleared
 

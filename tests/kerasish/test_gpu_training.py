@@ -100,7 +100,7 @@ def test_an_out_of_range_id_in_a_compiled_step_is_reported(device):
     y = np.zeros(40, "int64")
     # The eager check (CPU, or a GPU outside a plan) names the op; a GPU plan's guard flags it.
     message = "take: indices must be in the range" if device == "cpu" else \
-        "compiled step met an index out of range"
+        "step on the device met an index out of range"
     with pytest.raises(ValueError, match=message):
         model.fit(ids, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
     indexing.raise_index_errors()  # nothing left over
@@ -121,3 +121,17 @@ def test_batch_logs_are_read_only_for_callbacks_that_take_them(device):
 
     _, without = _fit("auto", callbacks=[Counter()])
     assert without.history == with_reader.history  # the epoch's logs, read at its end
+
+
+def test_a_bad_label_in_a_top_k_metric_on_a_device_is_flagged_not_read(device):
+    xp = backend.xp_for(device)
+    fn = keras.metrics.sparse_top_k_categorical_accuracy
+    y_pred = xp.asarray(np.array([[0.1, 0.9, 0.0], [0.5, 0.3, 0.2]], "float32"))
+    if device == "cpu":
+        with pytest.raises(ValueError, match="label 3 is out of range for 3 classes"):
+            fn(np.array([1, 3]), y_pred, k=1)
+        return
+    matches = backend.to_numpy(fn(xp.asarray(np.array([1, 3])), y_pred, k=1).data)
+    assert matches.tolist() == [True, False]  # the bad label counts no match...
+    with pytest.raises(ValueError, match="out of range"):
+        indexing.raise_index_errors()  # ...and is reported at the end of the epoch
