@@ -57,6 +57,16 @@ def test_custom_scale_layer_config_and_sum():
         kerasish.saving.get_registered_name(CustomScaleLayer)) is CustomScaleLayer
 
 
+def test_custom_scale_layer_saves_and_loads(tmp_path):
+    a, b = kerasish.Input((3,)), kerasish.Input((3,))
+    model = kerasish.Model([a, b], CustomScaleLayer(0.2)([a, b]))
+    model.save(tmp_path / "m.keras")
+    loaded = kerasish.saving.load_model(tmp_path / "m.keras")
+    assert type(loaded.layers[-1]) is CustomScaleLayer and loaded.layers[-1].scale == 0.2
+    ones = np.ones((1, 3), dtype="float32")
+    np.testing.assert_allclose(loaded.predict([ones, ones], verbose=0), [[1.2, 1.2, 1.2]])
+
+
 def test_names_and_classifier_arguments():
     model = InceptionResNetV2(weights=None, include_top=False, pooling="max",
                               input_shape=(75, 75, 3), name="mine")
