@@ -5,8 +5,8 @@
 >>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
 """
 from . import (activations, backend, callbacks, config, datasets, distribution, initializers,
-               layers, losses, metrics, models, optimizers, preprocessing, random, regularizers,
-               summary, tree, utils)
+               layers, losses, metrics, models, ops, optimizers, preprocessing, random,
+               regularizers, summary, tree, utils)
 from . import constraints, dtype_policies, mixed_precision
 from . import distillation, legacy, saving
 from . import experimental  # tf.keras 2's premade LinearModel, WideDeepModel
@@ -54,6 +54,7 @@ __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "Functional", 
            "Function", "Initializer", "InputSpec", "KerasTensor", "Loss", "Metric", "Operation",
            "Optimizer", "Regularizer", "StatelessScope", "SymbolicScope", "device",
            "name_scope", "version", "activations", "backend", "callbacks", "config", "datasets",
-           "distribution", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+           "distribution", "initializers", "layers", "losses", "metrics", "models", "ops",
+           "optimizers",
            "preprocessing", "random", "regularizers", "summary", "tree", "utils", "wrappers",
            "constraints", "dtype_policies", "mixed_precision"]

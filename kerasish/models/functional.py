@@ -126,6 +126,13 @@ class Functional(Model):
 
     @property
     def layers(self):
+        """The graph's layers in Keras's order; ops called on KerasTensors are not layers
+        (Keras 3): they are in ``operations``."""
+        return [layer for layer in self._layers if not getattr(layer, "_is_op", False)]
+
+    @property
+    def operations(self):
+        """Every layer and op of the graph, in Keras's order (what summaries and configs list)."""
         return list(self._layers)
 
     @property

@@ -88,7 +88,8 @@ class Model(Trainer, Layer):
                                  f"has {len(self.layers)} layers.")
             return self.layers[index]
         if name is not None:
-            for layer in self.layers:
+            # NOTE: an op node is found too (Keras 3 finds layers only), for sub-models
+            for layer in getattr(self, "operations", self.layers):
                 if layer.name == name:
                     return layer
             raise ValueError(f"No such layer: {name}. Existing layers are: "

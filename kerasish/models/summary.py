@@ -61,7 +61,7 @@ def _is_sequential_like(model):
         if len(group) > 1 or (len(group) == 1 and len(group[0].input_tensors) > 1):
             return False
         nodes += group
-    for layer in model.layers:
+    for layer in getattr(model, "operations", model.layers):
         seen = False
         for node in layer._inbound_nodes:
             if any(node is n for n in nodes):
@@ -159,7 +159,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         show_trainable: adds a ``Trainable`` column (``Y``, ``N`` or ``-``).
         layer_range: two layer names (or regexes): print only the layers between them.
     """
-    layers = model.layers
+    layers = getattr(model, "operations", model.layers)
     sequential_like = _is_sequential_like(model)
     relevant_nodes = []
     if sequential_like:

@@ -58,6 +58,8 @@ class OpLayer(Layer):
     kept as they were given.
     """
 
+    _is_op = True  # NOTE: listed in a model's ``operations``, not in its ``layers`` (Keras 3)
+
     def __init__(self, fn, spec, template, **kwargs):
         floats = [t.dtype for t in kwargs.pop("_tensors", ()) if np.dtype(t.dtype).kind == "f"]
         kwargs.setdefault("dtype", floats[0] if floats else None)

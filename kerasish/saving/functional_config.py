@@ -70,14 +70,14 @@ def functional_get_config(model):
     """
     own_nodes = {node for nodes in model._nodes_by_depth.values() for node in nodes}
     kept_index = {}
-    for layer in model.layers:
+    for layer in getattr(model, "operations", model.layers):
         kept = 1 if _is_functional(layer) else 0
         for index, node in enumerate(layer._inbound_nodes):
             if node in own_nodes:
                 kept_index[(id(layer), index)] = kept
                 kept += 1
     layer_configs = []
-    for layer in model.layers:
+    for layer in getattr(model, "operations", model.layers):
         entry = (layer._keras_op_config() if hasattr(layer, "_keras_op_config")
                  else serialize_keras_object(layer))
         entry["name"] = layer.name

@@ -40,7 +40,8 @@ def test_top_model_matches_keras(key):
     for index, name, class_name in facts["ops"]:
         operations.insert(index, name)
         assert type(model.get_layer(name)).__name__ == class_name
-    assert [layer.name for layer in model.layers] == operations
+    assert [layer.name for layer in model.operations] == operations
+    assert [layer.name for layer in model.layers] == [row[0] for row in facts["layers"]]
     assert model.input_shape == (None, None, None, 3)  # any size, even with the top
     assert model.output_shape == (None, 1000)
     if key == "mobilenet_v3_small":
