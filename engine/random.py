@@ -66,7 +66,7 @@ class CounterGenerator:
         device: where the draws are made ("gpu", or "cpu" for tests).
 
     >>> g = CounterGenerator(0, "cpu")
-    >>> g.random((2,)).dtype
+    >>> g.random((2,), dtype=np.float32).dtype
     dtype('float32')
     """
 
@@ -87,8 +87,8 @@ class CounterGenerator:
                                 (draw >> 32) & 0xFFFFFFFF), (self.key, self.key >> 32))
         return xp.stack(words, axis=-1).reshape(-1)[:n]
 
-    def random(self, size=None, dtype=np.float32):
-        """U[0, 1) floats: 24 random bits for float32, 53 for float64."""
+    def random(self, size=None, dtype=np.float64):
+        """U[0, 1) floats: 24 random bits for float32, 53 for float64 (the default, as NumPy's)."""
         shape = _shape(size)
         n = int(np.prod(shape))
         if np.dtype(dtype) == np.float64:
@@ -101,7 +101,7 @@ class CounterGenerator:
         w = self._words(n)
         return ((w >> np.uint64(8)).astype(np.float32) * np.float32(2.0 ** -24)).reshape(shape)
 
-    def standard_normal(self, size=None, dtype=np.float32):
+    def standard_normal(self, size=None, dtype=np.float64):
         """N(0, 1) by Box-Muller over pairs of uniforms."""
         xp = backend.xp_for(self.device)
         shape = _shape(size)

@@ -32,7 +32,7 @@ def test_philox_known_answers(xp, counter, key, expected):
 def test_counter_generator_draws_moments_and_restores(xp):
     g = engine_random.CounterGenerator(7, _device(xp))
     state = dict(g.bit_generator.state)
-    u = g.random((200_000,))
+    u = g.random((200_000,), dtype=np.float32)
     assert u.dtype == np.float32 and backend.device_of(u) == _device(xp)
     u = backend.to_numpy(u)
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.003
@@ -45,7 +45,7 @@ def test_counter_generator_draws_moments_and_restores(xp):
     assert sorted(p) == list(range(50))
     assert g.bit_generator.state["counter"] == state["counter"] + 4  # one count per draw
     g.bit_generator.state = state  # back to the first draw: the same bits
-    assert np.array_equal(backend.to_numpy(g.random((200_000,))), u)
+    assert np.array_equal(backend.to_numpy(g.random((200_000,), dtype=np.float32)), u)
 
 
 def test_counter_generator_is_the_same_function_on_every_device(xp):
