@@ -1,7 +1,7 @@
 """Keras 3's ``.keras`` archive (``model.save("m.keras")``), written and read.
 
-Layout (see /work/shared/KERAS_FILES.md, "Keras 3 `.keras` archive"): a plain zip, every member
-stored uncompressed (ZIP_STORED), no directory entries, members in this order:
+Layout (docs/file-formats.md, "Keras 3 archive"): a plain zip, every member stored
+uncompressed (ZIP_STORED), no directory entries, members in this order:
 
 - ``metadata.json``: ``{"keras_version": ..., "date_saved": "%Y-%m-%d@%H:%M:%S"}`` (never read);
 - ``config.json``: one line of ``json.dumps`` of the model's serialized form, top-level keys
@@ -30,7 +30,7 @@ from . import keras_weights_h5, layer_state, object_registration
 from .atomic import atomic_write
 from .legacy_h5 import _h5py
 
-# The Keras release whose `.keras` dialect kerasish writes (KERAS_FILES.md, top).
+# The Keras release whose `.keras` dialect kerasish writes (docs/file-formats.md).
 KERAS_VERSION = "3.15.1"
 METADATA_FILENAME = "metadata.json"
 CONFIG_FILENAME = "config.json"

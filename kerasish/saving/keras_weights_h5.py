@@ -1,7 +1,7 @@
 """Keras 3's weights HDF5 layout (``model.save_weights("x.weights.h5")``, and the
 ``model.weights.h5`` member of a ``.keras`` archive), read and written.
 
-Layout (see /work/shared/KERAS_FILES.md, "Keras 3 weights HDF5"):
+Layout (docs/file-formats.md, "Keras 3 weights"):
 
 - every object reached from the model (layers, sub-layers, the optimizer) gets a group
   ``<object path>/vars`` with attr ``name`` (the object's ``.name``) and one dataset per own
