@@ -29,9 +29,9 @@ import numpy as np
 from . import layer_state, object_registration
 from .atomic import atomic_write
 from .keras_archive import _json_default, compile_from_config
-from .legacy_config import (KERAS2_SLOTS, compile_config_from_training_config,
-                            keras2_model_config, keras2_optimizer_name, keras2_training_config,
-                            upgrade_model_config)
+from .legacy_config import keras2_model_config, upgrade_model_config
+from .legacy_training_config import (KERAS2_SLOTS, compile_config_from_training_config,
+                                     keras2_optimizer_name, keras2_training_config)
 from .legacy_h5 import (WRITE_BACKEND, WRITE_KERAS_VERSION, _h5py, _keras2_names,
                         load_attributes_from_hdf5_group, load_weights_from_hdf5_group,
                         save_attributes_to_hdf5_group, save_weights_to_hdf5_group)
