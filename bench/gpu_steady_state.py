@@ -4,7 +4,8 @@
 Runs on a real GPU (CuPy), or without one on the strict CuPy stand-in (which also counts every
 host sync and copy by call site):
 
-    PYTHONPATH=.:../shared/tools/cupy_standin python bench/gpu_steady_state.py --standin
+    PYTHONPATH=.:<folder holding the cupy_standin package> python bench/gpu_steady_state.py \
+        --standin
 
 Prints one block per model (MLP with a metric, CNN with Dropout, Embedding(mask_zero) + LSTM)
 and exits non-zero if a check fails.
