@@ -178,9 +178,9 @@ def _train(loss, y, head="dense", activation="softmax", jit_compile="auto"):
     return model, runs
 
 
-def _assert_matches(runs, reference, keys, atol):
+def _assert_matches(runs, reference, keys, atol, loss_rtol=1e-5):
     for (loss, weights), expected_loss, key in zip(runs, reference["loss"], ["w1", "w2"]):
-        np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
+        np.testing.assert_allclose(loss, expected_loss, rtol=loss_rtol)
         if key not in keys:
             continue
         for name, ours, theirs in zip(WEIGHT_NAMES, weights, reference[key].values()):
@@ -223,8 +223,9 @@ def test_cnn_with_sigmoid_trains_as_keras(jit_compile):
     _, runs = _train("binary_crossentropy", _data()[3], activation="sigmoid",
                      jit_compile=jit_compile)
     # NOTE: this run amplifies float32 rounding more: Keras 3 and tf.keras 2 themselves differ
-    # by 2.3e-5 in the conv kernel.
-    _assert_matches(runs, REFERENCE["binary"], ("w2",), atol=1e-4)
+    # by 2.3e-5 in the conv kernel, and a batch norm summed in another order (oneDNN's) moves
+    # the second loss by 1.1e-5.
+    _assert_matches(runs, REFERENCE["binary"], ("w2",), atol=1e-4, loss_rtol=5e-5)
 
 
 REFERENCE = {

@@ -42,6 +42,7 @@ def _mha_reference(layer, q, v, mask=None):
 
 # -- MultiHeadAttention -----------------------------------------------------------------------
 def test_mha_weights_are_keras():
+    keras.utils.clear_session(free_memory=False)  # NOTE: the paths hold the layer's auto name
     layer = MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, output_shape=7)
     layer(_x(2, 4, 6), _x(2, 5, 3))
     # Keras 3.15: MultiHeadAttention(2, 3, value_dim=4, output_shape=(7,))(q (.., 6), v (.., 3))
