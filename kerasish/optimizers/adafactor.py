@@ -50,14 +50,18 @@ class Adafactor(Optimizer):
         self._r, self._c, self._v = [], [], []
         for var in var_list:
             shape = tuple(var.shape)
-            if len(shape) < 2:
-                self._r.append(self.add_variable((), dtype=var.dtype, name=var.name))
-                self._c.append(self.add_variable((), dtype=var.dtype, name=var.name))
-            else:
-                self._r.append(self.add_variable(shape[:-1], dtype=var.dtype, name=var.name))
-                self._c.append(self.add_variable(shape[:-2] + shape[-1:], dtype=var.dtype,
-                                                 name=var.name))
+            factored = len(shape) >= 2
+            r_shape = shape[:-1] if factored else ()
+            c_shape = shape[:-2] + shape[-1:] if factored else ()
+            self._r.append(self._factored_slot(var, r_shape))
+            self._c.append(self._factored_slot(var, c_shape))
             self._v.append(self.add_variable_from_reference(var, "velocity"))
+
+    def _factored_slot(self, var, shape):
+        """A row or column statistic, on the weight's device (as the reference slots are)."""
+        slot = self.add_variable(shape, dtype=var.dtype, name=var.name)
+        slot.data = backend.to_device(slot.data, var.device)
+        return slot
 
     def update_step(self, gradient, variable, learning_rate):
         xp = backend.get_array_module(variable.data)
@@ -66,7 +70,8 @@ class Adafactor(Optimizer):
         w = variable.data
         alpha = xp.maximum(cast(self.epsilon_2, variable), xp.sqrt(xp.mean(w * w))) * rho
         grad_square = gradient * gradient + cast(self.epsilon_1, variable)
-        beta_2 = cast(1 - t ** self.beta_2_decay, variable)
+        # NOTE: a Python float holding the float32 value: CuPy takes no NumPy scalar operand
+        beta_2 = float(cast(1 - t ** self.beta_2_decay, variable))
         i = self._get_variable_index(variable)
         v = self._v[i].data
         if w.ndim >= 2:
