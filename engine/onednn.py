@@ -20,7 +20,8 @@ import threading
 import numpy as np
 
 __all__ = ["available", "batch_norm_backward", "batch_norm_forward", "conv_forward",
-           "conv_grad_input", "conv_grad_kernel", "enabled", "pool_backward", "pool_forward"]
+           "conv_grad_input", "conv_grad_kernel", "enabled", "matmul", "pool_backward",
+           "pool_forward"]
 
 ENV_VAR = "KERASISH_ONEDNN"  # "0" forces the NumPy path
 MAX_CACHED = 512  # primitives (with their descriptors) kept, per shape and direction
@@ -283,6 +284,8 @@ class _Conv:
         return _Memory(md), size, reorder
 
     def forward(self, x, w, b=None):
+        global _gemms_join
+        _gemms_join = True
         if self.fwd is None:
             self.fwd = (_Primitive(self.fwd_pd),) + self._weights(self.fwd_pd, _Q_WEIGHTS, False)
         prim, wmem, size, reorder = self.fwd
@@ -377,6 +380,47 @@ def conv_grad_kernel(x, gy, g, kernel_shape, groups=1):
             return None if c is None else c.grad_kernel(_c(x), _c(gy))
         except RuntimeError:
             return None
+
+
+# -- matrix product ------------------------------------------------------------------------------
+
+_MM_MIN_FLOPS = 1 << 20  # NOTE: below this a GEMM is too short to be worth a oneDNN call
+# NOTE: set by the first oneDNN conv. Alone, OpenBLAS's GEMMs are faster (W1's MLP: 1.2x);
+# between oneDNN convs, OpenBLAS's spinning pool and oneDNN's take each other's cores, and
+# GEMMs on oneDNN's pool make W2's step 1.3-1.6x faster (README, "Threads").
+_gemms_join = False
+
+
+def _strided_md(a):
+    return _md(a.shape, [st // a.itemsize for st in a.strides])
+
+
+class _Matmul:
+    def __init__(self, a, b):
+        self.a, self.b = _Memory(_strided_md(a)), _Memory(_strided_md(b))
+        self.y = _Memory(_md((a.shape[0], b.shape[1]), [b.shape[1], 1]))
+        pd = _VP()
+        _check(_lib.dnnl_matmul_primitive_desc_create(
+            ctypes.byref(pd), _engine, self.a.md, self.b.md, None, self.y.md, None), "matmul")
+        self.prim = _Primitive(pd)
+
+
+def matmul(a, b):
+    """a @ b for 2-D float32 arrays (plain or transposed views) once the process runs oneDNN
+    convs: the GEMM on oneDNN's OpenMP pool, the one its convs use, so that a step's parallel
+    work all runs on one pool. None if not taken."""
+    if not (_gemms_join and _takes(a, b) and a.ndim == b.ndim == 2) or a.shape[1] != b.shape[0] or \
+            2 * a.shape[0] * a.shape[1] * b.shape[1] < _MM_MIN_FLOPS or \
+            any(st <= 0 or st % 4 for st in a.strides + b.strides):
+        return None
+    key = ("matmul", a.shape, a.strides, b.shape, b.strides)
+    with _lock:
+        m = _cached(key, lambda: _Matmul(a, b))
+        if m is None:
+            return None
+        y = np.empty((a.shape[0], b.shape[1]), np.float32)
+        m.prim.run([(_SRC, m.a.bind(a)), (_WEIGHTS, m.b.bind(b)), (_DST, m.y.bind(y))])
+    return y
 
 
 # -- pooling -------------------------------------------------------------------------------------
@@ -525,7 +569,7 @@ def batch_norm_backward(gy, state):
 
 def reset():
     """Forgets the cached primitives and the load attempt (tests simulate a missing library)."""
-    global _tried, _lib, _load_error
+    global _tried, _lib, _load_error, _gemms_join
     with _lock:
         _cache.clear()
-        _tried, _lib, _load_error = False, None, None
+        _tried, _lib, _load_error, _gemms_join = False, None, None, False

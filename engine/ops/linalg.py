@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import onednn
 from ..autograd import Function
 from ._utils import unbroadcast
 
@@ -38,13 +39,19 @@ def _check_matmul_shapes(s1, s2, op="matmul", batch=True):
         ) from None
 
 
+def _gemm(a, b):
+    """a @ b; on oneDNN's thread pool in a process that runs its convs (engine/onednn.py)."""
+    y = onednn.matmul(a, b)
+    return a @ b if y is None else y
+
+
 class Matmul(Function):
     def forward(self, xp, x1, x2):
         _check_matmul_shapes(x1.shape, x2.shape)
         self.x1, self.x2 = x1, x2
-        if x1.ndim > 2 and x2.ndim == 2:
+        if x1.ndim >= 2 and x2.ndim == 2:
             # One GEMM over the folded batch beats numpy's loop over stacked matrices.
-            y = x1.reshape(-1, x1.shape[-1]) @ x2
+            y = _gemm(x1.reshape(-1, x1.shape[-1]), x2)
             return y.reshape(x1.shape[:-1] + x2.shape[-1:])
         return xp.matmul(x1, x2)
 
@@ -59,16 +66,16 @@ class Matmul(Function):
             gy = gy[..., None, :]
         g1 = g2 = None
         if self.needs_input_grad[0]:
-            if a1.ndim > 2 and a2.ndim == 2:
+            if a1.ndim >= 2 and a2.ndim == 2:
                 # One GEMM over the folded batch, as in forward (numpy loops over the stack).
-                g1 = gy.reshape(-1, gy.shape[-1]) @ a2.T
+                g1 = _gemm(gy.reshape(-1, gy.shape[-1]), a2.T)
             else:
                 g1 = unbroadcast(xp.matmul(gy, a2.swapaxes(-1, -2)), a1.shape)
             g1 = g1.reshape(x1.shape).astype(x1.dtype, copy=False)
         if self.needs_input_grad[1]:
             if a2.ndim == 2:
                 # NOTE: fold the batch into the contraction: one GEMM, no (batch, k, n) temporary.
-                g2 = a1.reshape(-1, a1.shape[-1]).T @ gy.reshape(-1, gy.shape[-1])
+                g2 = _gemm(a1.reshape(-1, a1.shape[-1]).T, gy.reshape(-1, gy.shape[-1]))
             else:
                 g2 = unbroadcast(xp.matmul(a1.swapaxes(-1, -2), gy), a2.shape)
             g2 = g2.reshape(x2.shape).astype(x2.dtype, copy=False)

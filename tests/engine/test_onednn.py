@@ -239,3 +239,21 @@ def test_the_primitive_cache_is_bounded(monkeypatch):
         x = _rand(1, size, size, 2).astype(np.float32)
         np.testing.assert_allclose(ops.conv(x, w).numpy(), ref_conv(x, w), rtol=1e-4, atol=1e-4)
         assert len(onednn._cache) <= 2
+
+
+@needs_onednn
+def test_gemms_join_onednns_pool_once_convs_run_there(monkeypatch):
+    monkeypatch.setenv(onednn.ENV_VAR, "1")
+    monkeypatch.setattr(onednn, "_gemms_join", False)
+    a, b = _rand(64, 128, seed=13), _rand(128, 80, seed=14)
+    assert onednn.matmul(a.astype(np.float32), b.astype(np.float32)) is None  # OpenBLAS's
+    ops.conv(_rand(1, 5, 5, 2).astype(np.float32), _rand(3, 3, 2, 2).astype(np.float32))
+    for x, w in [(a, b), (_rand(2, 3, 64, 128, seed=15), b)]:
+        got = _values_and_grads(ops.matmul, [x, w], np.float32)
+        want = _values_and_grads(ops.matmul, [x, w], np.float64)
+        for g, v in zip(got, want):
+            assert g.dtype == np.float32
+            np.testing.assert_allclose(g, v, rtol=1e-4, atol=1e-4 * np.abs(v).max())
+    bt = np.ascontiguousarray(b.T).astype(np.float32).T  # a transposed view, taken as it is
+    np.testing.assert_allclose(onednn.matmul(a.astype(np.float32), bt), a @ b, rtol=1e-4,
+                               atol=1e-3)
