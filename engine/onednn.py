@@ -284,8 +284,8 @@ class _Conv:
         return _Memory(md), size, reorder
 
     def forward(self, x, w, b=None):
-        global _gemms_join
-        _gemms_join = True
+        global _gemm_budget
+        _gemm_budget = GEMMS_PER_CONV
         if self.fwd is None:
             self.fwd = (_Primitive(self.fwd_pd),) + self._weights(self.fwd_pd, _Q_WEIGHTS, False)
         prim, wmem, size, reorder = self.fwd
@@ -385,10 +385,12 @@ def conv_grad_kernel(x, gy, g, kernel_shape, groups=1):
 # -- matrix product ------------------------------------------------------------------------------
 
 _MM_MIN_FLOPS = 1 << 20  # NOTE: below this a GEMM is too short to be worth a oneDNN call
-# NOTE: set by the first oneDNN conv. Alone, OpenBLAS's GEMMs are faster (W1's MLP: 1.2x);
-# between oneDNN convs, OpenBLAS's spinning pool and oneDNN's take each other's cores, and
-# GEMMs on oneDNN's pool make W2's step 1.3-1.6x faster (README, "Threads").
-_gemms_join = False
+# NOTE: each oneDNN conv lets the next GEMMS_PER_CONV GEMMs run on oneDNN's pool. Alone,
+# OpenBLAS's GEMMs are faster (W1's MLP: 1.2x, W3's LSTM: 1.7x); between oneDNN convs,
+# OpenBLAS's spinning pool and oneDNN's take each other's cores, and GEMMs on oneDNN's pool
+# make W2's step 1.3-1.6x faster (README, "Threads").
+GEMMS_PER_CONV = 64
+_gemm_budget = 0
 
 
 def _strided_md(a):
@@ -406,14 +408,17 @@ class _Matmul:
 
 
 def matmul(a, b):
-    """a @ b for 2-D float32 arrays (plain or transposed views) once the process runs oneDNN
-    convs: the GEMM on oneDNN's OpenMP pool, the one its convs use, so that a step's parallel
-    work all runs on one pool. None if not taken."""
-    if not (_gemms_join and _takes(a, b) and a.ndim == b.ndim == 2) or a.shape[1] != b.shape[0] or \
+    """a @ b for 2-D float32 arrays (plain or transposed views) shortly after a oneDNN conv
+    (a conv model's step): the GEMM on oneDNN's OpenMP pool, the one its convs use, so that a
+    step's parallel work all runs on one pool. None if not taken."""
+    global _gemm_budget
+    if _gemm_budget <= 0 or not (_takes(a, b) and a.ndim == b.ndim == 2) or \
+            a.shape[1] != b.shape[0] or \
             2 * a.shape[0] * a.shape[1] * b.shape[1] < _MM_MIN_FLOPS or \
             any(st <= 0 or st % 4 for st in a.strides + b.strides):
         return None
     key = ("matmul", a.shape, a.strides, b.shape, b.strides)
+    _gemm_budget -= 1
     with _lock:
         m = _cached(key, lambda: _Matmul(a, b))
         if m is None:
@@ -569,7 +574,7 @@ def batch_norm_backward(gy, state):
 
 def reset():
     """Forgets the cached primitives and the load attempt (tests simulate a missing library)."""
-    global _tried, _lib, _load_error, _gemms_join
+    global _tried, _lib, _load_error, _gemm_budget
     with _lock:
         _cache.clear()
-        _tried, _lib, _load_error, _gemms_join = False, None, None, False
+        _tried, _lib, _load_error, _gemm_budget = False, None, None, 0

@@ -242,9 +242,9 @@ def test_the_primitive_cache_is_bounded(monkeypatch):
 
 
 @needs_onednn
-def test_gemms_join_onednns_pool_once_convs_run_there(monkeypatch):
+def test_gemms_join_onednns_pool_after_a_conv_runs_there(monkeypatch):
     monkeypatch.setenv(onednn.ENV_VAR, "1")
-    monkeypatch.setattr(onednn, "_gemms_join", False)
+    monkeypatch.setattr(onednn, "_gemm_budget", 0)
     a, b = _rand(64, 128, seed=13), _rand(128, 80, seed=14)
     assert onednn.matmul(a.astype(np.float32), b.astype(np.float32)) is None  # OpenBLAS's
     ops.conv(_rand(1, 5, 5, 2).astype(np.float32), _rand(3, 3, 2, 2).astype(np.float32))
@@ -257,3 +257,6 @@ def test_gemms_join_onednns_pool_once_convs_run_there(monkeypatch):
     bt = np.ascontiguousarray(b.T).astype(np.float32).T  # a transposed view, taken as it is
     np.testing.assert_allclose(onednn.matmul(a.astype(np.float32), bt), a @ b, rtol=1e-4,
                                atol=1e-3)
+    monkeypatch.setattr(onednn, "_gemm_budget", 1)  # then OpenBLAS's again, until a conv
+    assert onednn.matmul(a.astype(np.float32), bt) is not None
+    assert onednn.matmul(a.astype(np.float32), bt) is None
