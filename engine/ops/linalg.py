@@ -49,7 +49,9 @@ class Matmul(Function):
     def forward(self, xp, x1, x2):
         _check_matmul_shapes(x1.shape, x2.shape)
         self.x1, self.x2 = x1, x2
-        if x1.ndim >= 2 and x2.ndim == 2:
+        if x1.ndim == 2 and x2.ndim == 2:
+            return _gemm(x1, x2)  # NOTE: a fresh array (no view) a plan may write over in place
+        if x1.ndim > 2 and x2.ndim == 2:
             # One GEMM over the folded batch beats numpy's loop over stacked matrices.
             y = _gemm(x1.reshape(-1, x1.shape[-1]), x2)
             return y.reshape(x1.shape[:-1] + x2.shape[-1:])
