@@ -19,7 +19,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "batch_norm_backward", "batch_norm_forward", "conv_forward",
+__all__ = ["available", "batch_norm_backward", "batch_norm_forward", "batch_norm_inference",
+           "conv_forward",
            "conv_grad_input", "conv_grad_kernel", "enabled", "matmul", "pool_backward",
            "pool_forward"]
 
@@ -501,7 +502,7 @@ def pool_backward(gy, state):
 # -- batch normalization (training: the batch's own statistics) -------------------------------
 
 _MEAN, _VARIANCE, _SCALE, _SHIFT, _DIFF_SCALE, _DIFF_SHIFT = 49, 50, 51, 52, 255, 256
-_BACKWARD, _USE_SCALE, _USE_SHIFT = 128, 0x2, 0x4
+_BACKWARD, _USE_GLOBAL_STATS, _USE_SCALE, _USE_SHIFT = 128, 0x1, 0x2, 0x4
 
 
 class _BatchNorm:
@@ -529,6 +530,38 @@ class _BatchNorm:
         if shift is not None:
             args.append((_SHIFT, self.vec[_SHIFT].bind(shift)))
         return args
+
+
+class _BatchNormInference:
+    def __init__(self, shape, epsilon, flags):
+        self.x_md, c_md = _act_md(shape), _md((shape[-1],), [1])
+        pd = _VP()
+        _check(_lib.dnnl_batch_normalization_forward_primitive_desc_create(
+            ctypes.byref(pd), _engine, _FWD_INFERENCE, self.x_md, self.x_md,
+            ctypes.c_float(epsilon), flags | _USE_GLOBAL_STATS, None), "batch norm inference")
+        self.prim = _Primitive(pd)
+        self.x, self.y = _Memory(self.x_md), _Memory(self.x_md)
+        self.vec = {k: _Memory(c_md) for k in (_MEAN, _VARIANCE, _SCALE, _SHIFT)}
+
+
+def batch_norm_inference(x, mean, variance, scale, shift, epsilon, out=None):
+    """Batch norm with given statistics over the last axis, into ``out`` (may be x) or a new
+    array; None if not taken."""
+    vectors = {_MEAN: mean, _VARIANCE: variance, _SCALE: scale, _SHIFT: shift}
+    given = {k: v for k, v in vectors.items() if v is not None}
+    if not _takes(x, *given.values()) or x.ndim < 2 or not x.flags.c_contiguous or \
+            any(v.size != x.shape[-1] for v in given.values()):
+        return None
+    flags = (_USE_SCALE if scale is not None else 0) | (_USE_SHIFT if shift is not None else 0)
+    key = ("batch_norm_inference", x.shape, float(epsilon), flags)
+    with _lock:
+        bn = _cached(key, lambda: _BatchNormInference(x.shape, epsilon, flags))
+        if bn is None:
+            return None
+        y = np.empty(x.shape, np.float32) if out is None else out
+        bn.prim.run([(_SRC, bn.x.bind(x)), (_DST, bn.y.bind(y))]
+                    + [(k, bn.vec[k].bind(_c(v.reshape(-1)))) for k, v in given.items()])
+    return y
 
 
 def batch_norm_forward(x, scale, shift, epsilon):

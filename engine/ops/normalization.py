@@ -135,7 +135,11 @@ class BatchNormalization(_Normalize):
 
     def forward(self, xp, x, mean, variance, offset, scale, axis, epsilon):
         name = "batch_normalization"
-        _, bshape = _channel_shape(name, x, axis)
+        axis, bshape = _channel_shape(name, x, axis)
+        if not any(self.needs_input_grad) and axis == x.ndim - 1:  # oneDNN's, threaded
+            y = onednn.batch_norm_inference(x, mean, variance, scale, offset, epsilon)
+            if y is not None:
+                return y
         m, v = _param(name, "mean", mean, bshape), _param(name, "variance", variance, bshape)
         b, s = _param(name, "offset", offset, bshape), _param(name, "scale", scale, bshape)
         inv = 1 / xp.sqrt(v + epsilon)
@@ -150,7 +154,10 @@ class BatchNormalization(_Normalize):
         if any(self.needs_input_grad):
             return self.forward(xp, x, mean, variance, offset, scale, axis, epsilon)
         name = "batch_normalization"
-        _, bshape = _channel_shape(name, x, axis)
+        axis, bshape = _channel_shape(name, x, axis)
+        if axis == x.ndim - 1 and onednn.batch_norm_inference(
+                x, mean, variance, scale, offset, epsilon, out=x) is not None:
+            return x  # NOTE: the same kernel as ``forward``'s, so a plan replays its bits
         b, s = _param(name, "offset", offset, bshape), _param(name, "scale", scale, bshape)
         xp.subtract(x, _param(name, "mean", mean, bshape), out=x)
         x *= 1 / xp.sqrt(_param(name, "variance", variance, bshape) + epsilon)

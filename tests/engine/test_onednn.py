@@ -173,6 +173,28 @@ def test_batch_normalization_train_equals_the_reference(provider, shape, affine)
     assert mean.dtype == var.dtype == np.float32
 
 
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+@pytest.mark.parametrize("shape, affine", [((5, 4, 6), (True, True)), ((3, 4, 4, 5), (False, True)),
+                                           ((6, 3), (True, False))])
+def test_batch_normalization_inference_equals_the_reference(provider, shape, affine):
+    c = shape[-1]
+    x, mean, var = _rand(*shape, seed=16), _rand(c, seed=17), np.abs(_rand(c, seed=18)) + 0.1
+    offset = _rand(c, seed=19) if affine[0] else None
+    scale = _rand(c, seed=20) if affine[1] else None
+    want = (x - mean) / np.sqrt(var + 1e-3) * (1 if scale is None else scale) + (
+        0 if offset is None else offset)
+    f32 = [None if v is None else v.astype(np.float32) for v in (x, mean, var, offset, scale)]
+    y = ops.batch_normalization(f32[0], f32[1], f32[2], -1, f32[3], f32[4], epsilon=1e-3)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-5)
+    fn = importlib.import_module("engine.ops.normalization").BatchNormalization()
+    fn.needs_input_grad = (False,) * 5
+    inplace = f32[0].copy()
+    out = fn.forward_(np, inplace, *f32[1:3], f32[3], f32[4], axis=-1, epsilon=1e-3)
+    assert out is inplace
+    np.testing.assert_array_equal(out, y.numpy())  # a plan replays the eager bits
+
+
 # -- which provider runs ------------------------------------------------------------------------
 
 def _refuse(*args, **kwargs):
