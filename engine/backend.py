@@ -5,6 +5,8 @@ the arrays themselves (Chainer's ``get_array_module``), never by a global switch
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _cupy = None
@@ -52,6 +54,31 @@ def get_array_module(*arrays):
         if _is_cupy_array(a):
             return _get_cupy()
     return np
+
+
+def fuse(fn):
+    """``fn(xp, *args)`` as one call: one fused CuPy kernel (``cupy.fuse``) when an argument is
+    a CuPy array, else ``fn(numpy, *args)`` as written.
+
+    ``fn`` holds elementwise ufuncs only and updates its array arguments in place (``+=``,
+    ``out=``), so it works on NumPy as it is. Pass scalars as NumPy scalars of the arrays'
+    dtype: a fused kernel takes each as a parameter of that type (no recompilation per value,
+    no float64 arithmetic on float32 arrays).
+
+    >>> step = fuse(lambda xp, w, g, lr: xp.subtract(w, g * lr, out=w))
+    """
+    fused = []  # NOTE: built once; cupy.fuse caches a kernel per argument dtypes and ndims
+
+    @functools.wraps(fn)
+    def call(*args):
+        xp = get_array_module(*args)
+        if xp is np:
+            return fn(np, *args)
+        if not fused:
+            fused.append(xp.fuse(kernel_name=fn.__name__)(functools.partial(fn, xp)))
+        return fused[0](*args)
+
+    return call
 
 
 def device_of(x) -> str:

@@ -10,6 +10,24 @@ from ._gradients import cast, in_chunks
 from .base_optimizer import Optimizer
 
 
+def _adam_update(xp, w, g, m, v, alpha, b1, b2, eps):
+    # The arithmetic of Adam.update_step's NumPy loop, op for op.
+    m += (g - m) * b1
+    v += (xp.square(g) - v) * b2
+    w -= (m * alpha) / (xp.sqrt(v) + eps)
+
+
+def _amsgrad_update(xp, w, g, m, v, v_hat, alpha, b1, b2, eps):
+    m += (g - m) * b1
+    v += (xp.square(g) - v) * b2
+    xp.maximum(v_hat, v, out=v_hat)
+    w -= (m * alpha) / (xp.sqrt(v_hat) + eps)
+
+
+_adam_step = backend.fuse(_adam_update)
+_amsgrad_step = backend.fuse(_amsgrad_update)
+
+
 class Adam(Optimizer):
     """Adam (Keras's ``keras.optimizers.Adam``).
 
@@ -57,6 +75,11 @@ class Adam(Optimizer):
         if self.amsgrad:
             arrays.append(self._velocity_hats[i].data)
         b1, b2, eps = 1 - self.beta_1, 1 - self.beta_2, self.epsilon
+        if xp is not np:  # one fused kernel instead of ~11 launches (scalars in w's dtype)
+            step = _amsgrad_step if self.amsgrad else _adam_step
+            f = variable.dtype.type
+            step(*arrays, alpha, f(b1), f(b2), f(eps))
+            return
         # NOTE: in place and in chunks (in_chunks), the same arithmetic as
         # m += (g - m) * b1; v += (g**2 - v) * b2; w -= (m * alpha) / (sqrt(v) + eps).
         for (w, g, m, v, *v_hat), (t, t2) in in_chunks(*arrays, scratch=2):

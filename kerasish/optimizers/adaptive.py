@@ -1,11 +1,34 @@
 """Per-coordinate adaptive optimizers: RMSprop, Adagrad, Adadelta."""
 from __future__ import annotations
 
+import numpy as np
+
 from engine import backend
 
 from .. import initializers
 from ._gradients import cast
 from .base_optimizer import Optimizer
+
+
+def _rmsprop_update(xp, w, g, velocity, average, momentum, lr, rho, one_minus_rho, epsilon,
+                    momentum_rate):
+    # RMSprop.update_step's NumPy arithmetic, op for op; `average` and `momentum` are None when
+    # not centered / without momentum (each case is its own fused kernel).
+    xp.add(rho * velocity, one_minus_rho * xp.square(g), out=velocity)
+    if average is not None:
+        xp.add(rho * average, one_minus_rho * g, out=average)
+        denominator = velocity - xp.square(average) + epsilon
+    else:
+        denominator = velocity + epsilon
+    increment = lr * g / xp.sqrt(denominator)
+    if momentum is not None:
+        xp.add(momentum_rate * momentum, increment, out=momentum)
+        w -= momentum
+    else:
+        w -= increment
+
+
+_rmsprop_step = backend.fuse(_rmsprop_update)
 
 
 class RMSprop(Optimizer):
@@ -53,6 +76,13 @@ class RMSprop(Optimizer):
         i = self._get_variable_index(variable)
         rho = self.rho
         velocity = self._velocities[i].data
+        if xp is not np:  # one fused kernel per variable (scalars in its dtype)
+            f = variable.dtype.type
+            average = self._average_gradients[i].data if self.centered else None
+            momentum = self._momentums[i].data if self.momentum > 0 else None
+            _rmsprop_step(variable.data, gradient, velocity, average, momentum, lr, f(rho),
+                          f(1 - rho), f(self.epsilon), f(self.momentum))
+            return
         velocity[...] = rho * velocity + (1 - rho) * xp.square(gradient)
         if self.centered:
             average = self._average_gradients[i].data

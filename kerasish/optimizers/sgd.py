@@ -1,10 +1,35 @@
 """Gradient descent with optional (Nesterov) momentum."""
 from __future__ import annotations
 
+import numpy as np
+
 from engine import backend
 
 from ._gradients import cast, in_chunks
 from .base_optimizer import Optimizer
+
+
+def _sgd_update(xp, w, g, lr):
+    # The arithmetic of SGD.update_step's NumPy loops, op for op.
+    w -= g * lr
+
+
+def _momentum_update(xp, w, g, m, lr, momentum):
+    m *= momentum
+    m -= g * lr
+    w += m
+
+
+def _nesterov_update(xp, w, g, m, lr, momentum):
+    m *= momentum
+    step = g * lr
+    m -= step
+    w += m * momentum - step
+
+
+_sgd_step = backend.fuse(_sgd_update)
+_momentum_step = backend.fuse(_momentum_update)
+_nesterov_step = backend.fuse(_nesterov_update)
 
 
 class SGD(Optimizer):
@@ -45,6 +70,9 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         xp = backend.get_array_module(variable.data)
         lr = cast(learning_rate, variable)
+        if xp is not np:  # one fused kernel per variable (scalars in its dtype)
+            self._fused_update_step(gradient, variable, lr)
+            return
         if self.momentum == 0:
             for (w, g), (t,) in in_chunks(variable.data, gradient):
                 w -= xp.multiply(g, lr, out=t)
@@ -58,6 +86,14 @@ class SGD(Optimizer):
                 w += xp.subtract(xp.multiply(m_, momentum, out=t2), t, out=t2)
             else:
                 w += m_
+
+    def _fused_update_step(self, gradient, variable, lr):
+        if self.momentum == 0:
+            _sgd_step(variable.data, gradient, lr)
+            return
+        m = self.momentums[self._get_variable_index(variable)].data
+        step = _nesterov_step if self.nesterov else _momentum_step
+        step(variable.data, gradient, m, lr, cast(self.momentum, variable))
 
     def get_config(self):
         config = super().get_config()
