@@ -6,6 +6,7 @@ the arrays themselves (Chainer's ``get_array_module``), never by a global switch
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -56,18 +57,22 @@ def get_array_module(*arrays):
     return np
 
 
-def fuse(fn):
+def fuse(fn: Callable) -> Callable:
     """``fn(xp, *args)`` as one call: one fused CuPy kernel (``cupy.fuse``) when an argument is
     a CuPy array, else ``fn(numpy, *args)`` as written.
 
     ``fn`` holds elementwise ufuncs only and updates its array arguments in place (``+=``,
     ``out=``), so it works on NumPy as it is. Pass scalars as NumPy scalars of the arrays'
     dtype: a fused kernel takes each as a parameter of that type (no recompilation per value,
-    no float64 arithmetic on float32 arrays).
+    no float64 arithmetic on float32 arrays). A ``None`` argument is allowed: ``fn`` may branch
+    on ``is None`` (cupy.fuse resolves it when tracing, a kernel per pattern of ``None``s).
 
-    >>> step = fuse(lambda xp, w, g, lr: xp.subtract(w, g * lr, out=w))
+    >>> def sgd_update(xp, w, g, lr):
+    ...     w -= g * lr
+    >>> sgd_step = fuse(sgd_update)  # sgd_step(w, g, np.float32(0.1))
     """
     fused = []  # NOTE: built once; cupy.fuse caches a kernel per argument dtypes and ndims
+    name = fn.__name__ if fn.__name__.isidentifier() else "fused"  # a CUDA name, not <lambda>
 
     @functools.wraps(fn)
     def call(*args):
@@ -75,7 +80,7 @@ def fuse(fn):
         if xp is np:
             return fn(np, *args)
         if not fused:
-            fused.append(xp.fuse(kernel_name=fn.__name__)(functools.partial(fn, xp)))
+            fused.append(xp.fuse(kernel_name=name)(functools.partial(fn, xp)))
         return fused[0](*args)
 
     return call
