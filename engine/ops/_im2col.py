@@ -18,6 +18,17 @@ import numpy as np
 # threads, and with 2 threads on a busy machine 16 MB blocks were 1.5x faster than 4 MB.
 BLOCK_BYTES = 16 << 20
 BLOCK_PIXELS = 1024  # but at least this many output pixels (GEMM rows) per block
+# NOTE: on the GPU the blocks are big (big GEMMs keep it busy), but bounded whatever the batch:
+# one whole-batch im2col of an InceptionV3 conv at batch 256 is 6.4 GB. The columns (and the
+# col2im matrix of an input gradient) of one block take at most this, or one output row.
+GPU_BLOCK_BYTES = 256 << 20
+
+
+def _block_pixels(xp, width, itemsize):
+    """How many output pixels (GEMM rows) of ``width`` columns one block holds."""
+    if xp is np:
+        return max(BLOCK_PIXELS, BLOCK_BYTES // (width * itemsize))
+    return max(1, GPU_BLOCK_BYTES // (width * itemsize))
 
 
 class Geometry(NamedTuple):
@@ -102,9 +113,7 @@ def col_blocks(xp, x, g: Geometry):
         yield x.reshape(-1, c), (slice(None),)
         return
     width, per_row = g.taps * c, math.prod(g.out_shape[1:])
-    pixels = n * rows * per_row  # one block on the GPU: its GEMMs want to be big
-    if xp is np:
-        pixels = max(BLOCK_PIXELS, BLOCK_BYTES // (width * x.itemsize))
+    pixels = _block_pixels(xp, width, x.itemsize)
     images = _even(n, pixels // (rows * per_row))
     step = _even(rows, pixels // per_row)
     buf = xp.empty(images * step * per_row * width, dtype=x.dtype)
@@ -205,8 +214,11 @@ def conv_grad_input(xp, gy, w, g: Geometry, groups=1):
         flipped = w[(slice(None, None, -1),) * len(g.kernel)].swapaxes(-1, -2)
         return conv_forward(xp, gy, xp.ascontiguousarray(flipped), adjoint)
     gx = xp.empty((n,) + g.in_shape + (channels,), dtype=gy.dtype)
-    per_image = math.prod(g.out_shape) * g.taps * channels * gy.itemsize
-    images = n if xp is not np else max(1, BLOCK_BYTES // per_image)
+    width, per_image = g.taps * channels, math.prod(g.out_shape)  # an image's col2im matrix
+    if xp is np:
+        images = max(1, BLOCK_BYTES // (per_image * width * gy.itemsize))
+    else:
+        images = max(1, _block_pixels(xp, width, gy.itemsize) // per_image)
     for a in range(0, n, images):
         gcols = gemm_grad_cols(xp, gy[a:a + images].reshape(-1, gy.shape[-1]), w, groups)
         gx[a:a + images] = col2im(xp, gcols, g, channels)

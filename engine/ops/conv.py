@@ -1,7 +1,8 @@
 """Convolutions named and called like ``keras.ops``: conv, depthwise_conv, separable_conv,
 conv_transpose. Channels-last inputs (N, *spatial, C), 1 to 3 spatial dims; kernels in Keras's
 layout ((*K, C_in, C_out), HWIO for 2-D). Each conv is im2col + GEMM, a block of rows at a time
-(``_im2col.py``), or oneDNN's kernels for float32 NumPy arrays (``engine/onednn.py``); its
+(``_im2col.py``), or oneDNN's kernels for float32 NumPy arrays (``engine/onednn.py``), or
+cuDNN's for CuPy arrays where CuPy still ships ``cupyx.cudnn`` (``engine/cudnn.py``); its
 input gradient is the conv of the output gradient with the flipped kernel
 (stride 1) or a GEMM + col2im, and conv_transpose is that input gradient run forward. Nothing
 but the inputs is kept for backward: the kernel gradient redoes the im2col.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import onednn
+from .. import cudnn, onednn
 from ..autograd import Function
 from ._im2col import Geometry, make_geometry
 from ._im2col import conv_forward as _conv_forward
@@ -127,20 +128,24 @@ def _cast(a, dtype):
     return a.astype(dtype, copy=False)
 
 
-# -- the kernel provider: oneDNN for float32 NumPy arrays when it loads, else im2col + GEMM --
+# -- the kernel providers: oneDNN for float32 NumPy arrays when it loads, cuDNN for CuPy arrays
+# when cupyx.cudnn imports, else im2col + GEMM (in blocks of bounded size on both devices) --
 
 def conv_forward(xp, x, w, g, groups=1):
     y = onednn.conv_forward(x, w, g, groups)
+    y = cudnn.conv_forward(xp, x, w, g, groups) if y is None else y
     return _conv_forward(xp, x, w, g, groups) if y is None else y
 
 
 def conv_grad_input(xp, gy, w, g, groups=1):
     gx = onednn.conv_grad_input(gy, w, g, groups)
+    gx = cudnn.conv_grad_input(xp, gy, w, g, groups) if gx is None else gx
     return _conv_grad_input(xp, gy, w, g, groups) if gx is None else gx
 
 
 def conv_grad_kernel(xp, x, gy, g, kernel_shape, groups=1):
     gw = onednn.conv_grad_kernel(x, gy, g, kernel_shape, groups)
+    gw = cudnn.conv_grad_kernel(xp, x, gy, g, kernel_shape, groups) if gw is None else gw
     return _conv_grad_kernel(xp, x, gy, g, kernel_shape, groups) if gw is None else gw
 
 
