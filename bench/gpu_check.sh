@@ -46,6 +46,8 @@ $PY -c "import cupy, numpy; print('cupy', cupy.__version__, '| numpy', numpy.__v
 $PY -c "import torch; print('torch', torch.__version__, '| cuda', torch.cuda.is_available())" \
     2>/dev/null || echo "torch: not importable (step 4 needs it)"
 echo "GPUs seen by CuPy: $GPUS"
+$PY -c "from engine import cudnn; print('GPU conv provider:', cudnn.describe())" \
+    2>/dev/null || echo "GPU conv provider: unknown (engine.cudnn.describe() failed)"
 if [ "$GPUS" -lt 1 ]; then
     echo "No GPU: nothing to check here (the CuPy stand-in checks run without one)."
     exit 2

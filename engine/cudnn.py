@@ -67,10 +67,13 @@ def enabled() -> bool:
 
 def describe() -> str:
     """One line for bench headers: which provider the GPU convs use, and why."""
+    from .ops._im2col import GPU_BLOCK_BYTES
+
+    chunked = f"im2col + GEMM in blocks of <= {GPU_BLOCK_BYTES >> 20} MiB"
     if os.environ.get(ENV_VAR, "1") == "0":
-        return f"im2col + GEMM in blocks ({ENV_VAR}=0)"
+        return f"{chunked} ({ENV_VAR}=0)"
     if not available():
-        return f"im2col + GEMM in blocks (no cupyx.cudnn: {_load_error})"
+        return f"{chunked} (no cupyx.cudnn: {_load_error})"
     xp = backend.xp_for("gpu")
     return f"cudnn {xp.cuda.cudnn.getVersion()} (cupyx.cudnn, CuPy {xp.__version__})"
 
