@@ -5,7 +5,8 @@ The GPU twin of ``onednn.py``: a kernel provider for the conv ops. Each function
 op's result, or None when it does not take the case, and the op then runs its im2col + GEMM
 path: no ``cupyx.cudnn``, ``KERASISH_CUDNN=0``, not CuPy arrays of one float dtype (16, 32 or
 64 bits), a 3-D conv (``cupyx.cudnn`` describes channels-last tensors of rank 4 only), or a
-padding cuDNN cannot express (below). ``cupyx`` is imported only when CuPy arrays come.
+padding cuDNN cannot express (below), or a case cuDNN itself refuses (remembered: asked once).
+``cupyx`` is imported only when CuPy arrays come.
 
 Activations stay channels-last (NHWC); a 1-D conv runs as a 2-D one over a unit axis. Kernels
 go from our (*K, C/groups, O) to cuDNN's NHWC filters (O, *K, C/groups) and gradients back.
@@ -32,12 +33,14 @@ WORKSPACE_BYTES = 256 << 20
 _lib = None
 _load_error: str | None = None
 _tried = False
+_refused: set = set()  # cases cuDNN refused (e.g. a dtype with NHWC): im2col runs them
 
 
 def reset() -> None:
     """Forgets the import's outcome (tests swap ``cupyx.cudnn`` in and out)."""
     global _lib, _load_error, _tried
     _lib, _load_error, _tried = None, None, False
+    _refused.clear()
 
 
 def _load():
@@ -128,44 +131,59 @@ def _filters(xp, w, spatial):
     return xp.ascontiguousarray(w.transpose(3, 0, 1, 2))
 
 
-def _options(xp, backward):
+def _taken(xp, g, groups, direction, *arrays):
+    """(cupyx.cudnn, cuDNN's params, the case's key) when the provider takes it, else None."""
+    lib = _lib_for(xp, *arrays)
+    params = None if lib is None else _params(g)
+    key = (direction, g, groups, arrays[0].dtype.str) + tuple(a.shape for a in arrays)
+    return None if params is None or key in _refused else (lib, params, key)
+
+
+def _run(xp, key, fn, *args, backward=True):
+    """Calls one of cupyx.cudnn's conv functions; False, remembered, where cuDNN refuses."""
     from .ops.indexing import op_determinism
 
     nhwc = xp.cuda.cudnn.CUDNN_TENSOR_NHWC
     options = dict(auto_tune=True, tensor_core="auto", d_layout=nhwc, w_layout=nhwc)
     if backward:
         options["deterministic"] = op_determinism()
-    return options
+    try:
+        fn(*args, **options)
+    except (RuntimeError, ValueError):  # CUDNN_STATUS_NOT_SUPPORTED, no algorithm: im2col's
+        _refused.add(key)
+        return False
+    return True
 
 
 def conv_forward(xp, x, w, g, groups=1):
     """conv(x, w) for a (*K, C/groups, O) kernel, (N, *out, O); None if not taken."""
-    lib, params = _lib_for(xp, x, w), _params(g)
-    if lib is None or params is None:
+    taken = _taken(xp, g, groups, "forward", x, w)
+    if taken is None:
         return None
-    pad, stride, dilation, extra = params
+    lib, (pad, stride, dilation, extra), key = taken
     spatial = x.ndim - 2
     y = xp.empty((x.shape[0],) + tuple(g.out_shape) + w.shape[-1:], dtype=x.dtype)
     x4 = _extended(xp, xp.ascontiguousarray(_nhwc(x, spatial)), extra)
-    lib.convolution_forward(x4, _filters(xp, w, spatial), None, _nhwc(y, spatial), pad, stride,
-                            dilation, groups, **_options(xp, False))
-    return y
+    ok = _run(xp, key, lib.convolution_forward, x4, _filters(xp, w, spatial), None,
+              _nhwc(y, spatial), pad, stride, dilation, groups, backward=False)
+    return y if ok else None
 
 
 def conv_grad_input(xp, gy, w, g, groups=1):
     """The input gradient of ``conv_forward`` (N, *in, C) (conv_transpose's forward too);
     None if not taken."""
-    lib, params = _lib_for(xp, gy, w), _params(g)
-    if lib is None or params is None:
+    taken = _taken(xp, g, groups, "data", gy, w)
+    if taken is None:
         return None
-    pad, stride, dilation, extra = params
+    lib, (pad, stride, dilation, extra), key = taken
     spatial = gy.ndim - 2
     in_shape = (1,) * (2 - spatial) + tuple(g.in_shape)
     gx = xp.empty((gy.shape[0],) + tuple(n + e for n, e in zip(in_shape, extra))
                   + (w.shape[-2] * groups,), dtype=gy.dtype)
     gy4 = xp.ascontiguousarray(_nhwc(gy, spatial))
-    lib.convolution_backward_data(_filters(xp, w, spatial), gy4, None, gx, pad, stride, dilation,
-                                  groups, **_options(xp, True))
+    if not _run(xp, key, lib.convolution_backward_data, _filters(xp, w, spatial), gy4, None, gx,
+                pad, stride, dilation, groups):
+        return None
     if any(extra):  # the gradient of the zeros added after the input is dropped
         gx = xp.ascontiguousarray(gx[:, :in_shape[0], :in_shape[1]])
     return gx.reshape((gy.shape[0],) + tuple(g.in_shape) + gx.shape[-1:])
@@ -174,14 +192,15 @@ def conv_grad_input(xp, gy, w, g, groups=1):
 def conv_grad_kernel(xp, x, gy, g, kernel_shape, groups=1):
     """The kernel gradient of ``conv_forward``, shaped ``kernel_shape`` (*K, C/groups, O);
     None if not taken."""
-    lib, params = _lib_for(xp, x, gy), _params(g)
-    if lib is None or params is None:
+    taken = _taken(xp, g, groups, "filter", x, gy)
+    if taken is None:
         return None
-    pad, stride, dilation, extra = params
+    lib, (pad, stride, dilation, extra), key = taken
     spatial = x.ndim - 2
     kernel = (1,) * (2 - spatial) + tuple(kernel_shape[:-2])
     gw = xp.empty(kernel_shape[-1:] + kernel + kernel_shape[-2:-1], dtype=x.dtype)
     x4 = _extended(xp, xp.ascontiguousarray(_nhwc(x, spatial)), extra)
-    lib.convolution_backward_filter(x4, xp.ascontiguousarray(_nhwc(gy, spatial)), gw, pad,
-                                    stride, dilation, groups, **_options(xp, True))
+    if not _run(xp, key, lib.convolution_backward_filter, x4,
+                xp.ascontiguousarray(_nhwc(gy, spatial)), gw, pad, stride, dilation, groups):
+        return None
     return xp.ascontiguousarray(gw.transpose(1, 2, 3, 0)).reshape(kernel_shape)

@@ -350,6 +350,22 @@ def test_cudnn_declines_what_it_cannot_take(fake, gpu_xp):
 
 
 @pytest.mark.gpu
+def test_a_case_cudnn_refuses_goes_to_im2col_and_is_not_asked_again(fake, gpu_xp, monkeypatch):
+    def refuse(*args, **kwargs):
+        fake.calls.append("refused")
+        raise RuntimeError("cuDNN Error: CUDNN_STATUS_NOT_SUPPORTED")
+
+    monkeypatch.setattr(fake, "convolution_forward", refuse)
+    x, w, gy, g, groups = _case("2d-groups-dilated")
+    xd, wd = gpu_xp.asarray(x), gpu_xp.asarray(w)
+    for _ in range(2):
+        _close(conv_forward(gpu_xp, xd, wd, g, groups), naive_forward(x, w, g, groups))
+    assert fake.calls == ["refused"]
+    assert cudnn.conv_forward(gpu_xp, xd[:1], wd, g, groups) is None  # another shape: asked
+    assert fake.calls == ["refused"] * 2
+
+
+@pytest.mark.gpu
 @pytest.mark.parametrize("why", ["no-cupyx-cudnn", "env-0"])
 def test_without_cudnn_the_provider_declines_and_im2col_runs(gpu_xp, monkeypatch, why):
     if why == "env-0":
