@@ -108,6 +108,14 @@ class Plan:
         self.generators = list({id(g): g for g in tracer.generators}.values())
         self.assigns = tracer.assigns
         self.outputs = [None if o is None else tracer.ref(o, o.data) for o in outputs]
+        self.owned, self.candidates = tracer.owned, list(tracer.inplace)
+        self.order, self.buffers = [], []
+        if variables is not None:
+            self._plan_backward(tracer, outputs[0], variables)
+        self._schedule()
+
+    def _schedule(self):
+        """Which steps write in place, when each slot is freed, which kernels backward needs."""
         last_use = {}
         for k, step in enumerate(self.steps):
             for r in step[1]:
@@ -116,17 +124,14 @@ class Plan:
         for _, _, s in self.assigns:
             last_use[s] = len(self.steps)
         keep = {r[1] for r in self.outputs if r is not None and r[0] == _SLOT}
-        self.inplace = self._fusable(tracer, keep)
+        self.inplace = self._fusable(keep)
         self.free_after = [[] for _ in self.steps]
         for s, k in last_use.items():
             if s not in keep and k < len(self.steps):
                 self.free_after[k].append(s)
-        self.order, self.buffers = [], []
-        if variables is not None:
-            self._plan_backward(tracer, outputs[0], variables)
         self.saves = {k for k, _, _ in self.order}  # steps whose kernels backward needs
 
-    def _fusable(self, tracer, keep):
+    def _fusable(self, keep):
         """Steps that may write their result over input 0 (``forward_``): the input is a
         fresh array that nothing else reads, keeps or returns, so no buffer is allocated."""
         uses = {}
@@ -137,9 +142,9 @@ class Plan:
         for _, _, s in self.assigns:
             uses[s] = uses.get(s, 0) + 1
         fused = set()
-        for k in tracer.inplace:
+        for k in self.candidates:
             kind, s = self.steps[k][1][0]
-            if kind == _SLOT and s in tracer.owned and uses[s] == 1 and s not in keep:
+            if kind == _SLOT and s in self.owned and uses[s] == 1 and s not in keep:
                 fused.add(k)
         return fused
 

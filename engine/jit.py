@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+import os
+
+from . import _fuse, backend
 from . import random as engine_random
 from ._plan import _CONST, _INPUT, _SLOT, _TENSOR, Plan, Untraceable, _Tracer
 from ._plan import record_assign  # noqa: F401  (public: kerasish's Variable.assign calls it)
@@ -20,6 +22,7 @@ from .autograd import _state, grad
 from .tensor import Tensor
 
 MAX_PLANS = 4  # signatures kept per step (full batches, a last partial batch, validation...)
+FUSE_ENV = "KERASISH_FUSE"  # "0": plans keep every kernel as traced (no conv fusion)
 
 
 def _signature(inputs):
@@ -55,6 +58,25 @@ def _same_constants(plan, other):
                 return False
             if kind == _CONST and not _same(p, q):
                 return False
+    return True
+
+
+def _close(outputs, reference):
+    """A folded plan's outputs against the checked plan's: float32 rounding apart, no more."""
+    for a, b in zip(outputs, reference):
+        if a is None or b is None:
+            if a is not b:
+                return False
+            continue
+        a, b = backend.to_numpy(a), backend.to_numpy(b)
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.dtype.kind != "f":
+            if not np.array_equal(a, b):
+                return False
+        elif not np.allclose(a, b, rtol=1e-3, atol=1e-4 * max(1.0, float(np.abs(b).max(
+                initial=0)))):
+            return False
     return True
 
 
@@ -96,30 +118,44 @@ class CompiledStep:
             _state.tracer = None
         try:
             plan = Plan(tracer, outputs, self.variables)
+            if os.environ.get(FUSE_ENV, "1") != "0":
+                plan = _fuse.fuse(plan)
         except Untraceable:
             plan = None
         grads = grad(outputs[0], self.variables) if self.variables else []
         return outputs, [g.data for g in grads], plan
 
     def _check(self, plan, inputs):
-        """One eager run and one replay from the same state; the plan is kept if they agree."""
+        """One eager run and one replay from the same state; the plan is kept if they agree
+        (the unfused plan is tried when a fused one does not)."""
         try:
             before = _state_of(plan)
         except (AttributeError, TypeError):  # a generator without a readable state
             return None, self._eager(inputs)
         outputs, grads, again = self._trace(inputs)
         after = _state_of(plan)
-        if again is None or not _same_constants(plan, again):
+        unfused = getattr(plan, "unfused", plan)
+        if again is None or not _same_constants(unfused, getattr(again, "unfused", again)):
             return None, (outputs, grads)  # a value in the plan came from the data
-        _restore(plan, before)
-        replayed = plan.run(inputs, self.variables)
         arrays = [None if o is None else o.data for o in outputs]
-        if _same(arrays, replayed[0]) and _same(grads, replayed[1]) and \
-                _same(after, _state_of(plan)):
-            return plan, ([None if o is None else Tensor._wrap(o) for o in replayed[0]],
-                          replayed[1])
+        for candidate in dict.fromkeys([plan, unfused]):
+            _restore(plan, before)
+            replayed = candidate.run(inputs, self.variables)
+            if _same(arrays, replayed[0]) and _same(grads, replayed[1]) and \
+                    _same(after, _state_of(plan)):
+                return self._folded(candidate, inputs, replayed[0]), \
+                    ([None if o is None else Tensor._wrap(o) for o in replayed[0]], replayed[1])
         _restore(plan, after)
         return None, (outputs, grads)
+
+    def _folded(self, plan, inputs, reference):
+        """For a plan without gradients, its folded form when its outputs agree."""
+        if self.variables is not None or os.environ.get(FUSE_ENV, "1") == "0":
+            return plan
+        folded = _fuse.fold(plan)
+        if folded is plan or folded is getattr(plan, "unfused", None):
+            return plan
+        return folded if _close(folded.run(inputs)[0], reference) else plan
 
     def __call__(self, inputs):
         key = _signature(inputs)

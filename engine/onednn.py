@@ -31,6 +31,7 @@ MAX_CACHED = 512  # primitives (with their descriptors) kept, per shape and dire
 _F32, _CPU, _IN_ORDER, _ANY = 3, 1, 1, 1
 _FWD_TRAINING, _FWD_INFERENCE, _BWD_DATA, _BWD_WEIGHTS = 64, 96, 160, 192
 _CONV_DIRECT, _POOL_MAX, _POOL_AVG_EXCLUDE, _RELU = 0x1, 0x1FF, 0x3FF, 0x20
+_BINARY_ADD, _BINARY_MUL, _POST_OP_BASE, _SRC_1 = 0x1FFF0, 0x1FFF1, 32768, 2
 _Q_WEIGHTS, _Q_DIFF_WEIGHTS, _Q_WORKSPACE = 131, 132, 135
 _SRC, _DST, _WEIGHTS, _BIAS, _WORKSPACE = 1, 17, 33, 41, 64
 _DIFF_SRC, _DIFF_DST, _DIFF_WEIGHTS = 129, 145, 161
@@ -248,10 +249,29 @@ def _conv_params(g):
             _dims(g.pad_after))
 
 
+def _post_ops(channels, ndim, relu, affine):
+    """The attribute of a fused conv: [y * scale + shift per channel] [then ReLU], or None."""
+    if not (relu or affine):
+        return None
+    ops, attr = _VP(), _VP()
+    _check(_lib.dnnl_post_ops_create(ctypes.byref(ops)), "post_ops")
+    if affine:
+        channel_md = _md((1, channels) + (1,) * (ndim - 2), [channels] + [1] * (ndim - 1))
+        for alg in (_BINARY_MUL, _BINARY_ADD):
+            _check(_lib.dnnl_post_ops_append_binary(ops, alg, channel_md), "binary post-op")
+    if relu:
+        _check(_lib.dnnl_post_ops_append_eltwise(ops, _RELU, ctypes.c_float(0),
+                                                 ctypes.c_float(0)), "eltwise post-op")
+    _check(_lib.dnnl_primitive_attr_create(ctypes.byref(attr)), "attr")
+    _check(_lib.dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops")
+    return attr
+
+
 class _Conv:
     """The three primitives of one conv geometry share descriptors; each is made on first use."""
 
-    def __init__(self, x_shape, kshape, y_shape, g, groups, bias=False, relu=False):
+    def __init__(self, x_shape, kshape, y_shape, g, groups, bias=False, relu=False,
+                 affine=False):
         self.x_md, self.y_md = _act_md(x_shape), _act_md(y_shape)
         self.k_md, self.any_k = _kernel_md(kshape, groups), None
         self.kshape, self.groups, self.params = kshape, groups, _conv_params(g)
@@ -259,21 +279,18 @@ class _Conv:
                     (groups, kshape[-1] // groups, kshape[-2])) + tuple(kshape[:-2])
         self.any_k = _md(any_dims)
         self.bias_md = _md((kshape[-1],), [1]) if bias else None
-        attr = None
-        if relu:
-            ops, attr = _VP(), _VP()
-            _check(_lib.dnnl_post_ops_create(ctypes.byref(ops)), "post_ops")
-            _check(_lib.dnnl_post_ops_append_eltwise(ops, _RELU, ctypes.c_float(0),
-                                                     ctypes.c_float(0)), "eltwise post-op")
-            _check(_lib.dnnl_primitive_attr_create(ctypes.byref(attr)), "attr")
-            _check(_lib.dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops")
+        attr = _post_ops(kshape[-1], len(x_shape), relu, affine)
         self.fwd_pd = _VP()
         _check(_lib.dnnl_convolution_forward_primitive_desc_create(
-            ctypes.byref(self.fwd_pd), _engine, _FWD_TRAINING, _CONV_DIRECT, self.x_md,
-            self.any_k, self.bias_md, self.y_md, *self.params, attr), "conv forward")
+            ctypes.byref(self.fwd_pd), _engine, _FWD_INFERENCE if affine else _FWD_TRAINING,
+            _CONV_DIRECT, self.x_md, self.any_k, self.bias_md, self.y_md, *self.params, attr),
+            "conv forward")
         self.fwd = self.bwd_data = self.bwd_weights = None
         self.x, self.y = _Memory(self.x_md), _Memory(self.y_md)
         self.b = _Memory(self.bias_md) if bias else None
+        channel_md = _md((1, kshape[-1]) + (1,) * (len(x_shape) - 2),
+                         [kshape[-1]] + [1] * (len(x_shape) - 1))
+        self.affine = (_Memory(channel_md), _Memory(channel_md)) if affine else None
 
     def _weights(self, pd, query, to_user):
         """(memory in the primitive's layout, its buffer, reorder from/to the Keras layout)."""
@@ -284,7 +301,7 @@ class _Conv:
         reorder = _Reorder(md, self.k_md) if to_user else _Reorder(self.k_md, md)
         return _Memory(md), size, reorder
 
-    def forward(self, x, w, b=None):
+    def forward(self, x, w, b=None, affine=None):
         global _gemm_budget
         _gemm_budget = GEMMS_PER_CONV
         if self.fwd is None:
@@ -297,6 +314,9 @@ class _Conv:
         args = [(_SRC, self.x.bind(x)), (_WEIGHTS, wmem.bind(w)), (_DST, self.y.bind(y))]
         if self.b is not None:
             args.append((_BIAS, self.b.bind(b)))
+        if self.affine is not None:  # y * scale + shift, per channel, as the kernel writes y
+            args += [(_POST_OP_BASE * (i + 1) | _SRC_1, m.bind(a))
+                     for i, (m, a) in enumerate(zip(self.affine, affine))]
         prim.run(args)
         return y
 
@@ -333,12 +353,12 @@ class _Conv:
         return gw
 
 
-def _conv(x_shape, kshape, g, groups, bias=False, relu=False):
+def _conv(x_shape, kshape, g, groups, bias=False, relu=False, affine=False):
     y_shape = (x_shape[0],) + tuple(g.out_shape) + (kshape[-1],)
-    key = ("conv", tuple(x_shape), tuple(kshape), tuple(g), groups, bias, relu)
+    key = ("conv", tuple(x_shape), tuple(kshape), tuple(g), groups, bias, relu, affine)
 
     def make():
-        c = _Conv(x_shape, kshape, y_shape, g, groups, bias, relu)
+        c = _Conv(x_shape, kshape, y_shape, g, groups, bias, relu, affine)
         c.x_shape, c.y_shape = tuple(x_shape), y_shape
         return c
 
@@ -349,13 +369,18 @@ def _c(a):
     return np.ascontiguousarray(a)
 
 
-def conv_forward(x, w, g, groups=1, bias=None, relu=False):
-    """conv(x, w) [+ bias] [then ReLU] for a (*K, C/groups, O) kernel; None if not taken."""
-    if not _takes(x, w) or (bias is not None and not _takes(bias)):
+def conv_forward(x, w, g, groups=1, bias=None, relu=False, affine=None):
+    """conv(x, w) [+ bias] [* scale + shift] [then ReLU] for a (*K, C/groups, O) kernel, where
+    ``affine`` is (scale, shift), one each per output channel; None if not taken."""
+    extra = ([] if bias is None else [bias]) + list(affine or ())
+    if not _takes(x, w, *extra):
         return None
     with _lock:
-        c = _conv(x.shape, w.shape, g, groups, bias is not None, relu)
-        return None if c is None else c.forward(_c(x), _c(w), None if bias is None else _c(bias))
+        c = _conv(x.shape, w.shape, g, groups, bias is not None, relu, affine is not None)
+        if c is None:
+            return None
+        return c.forward(_c(x), _c(w), None if bias is None else _c(bias),
+                         None if affine is None else [_c(a) for a in affine])
 
 
 def conv_grad_input(gy, w, g, groups=1):

@@ -19,8 +19,9 @@ CTYPES_ALLOWED = {"engine/onednn.py", "engine/onednn_pool_norm.py"}
 LIBRARY_LOADER = "engine/onednn.py"
 # NOTE: the design aimed at ~3,000; the keras.ops surface (87 ops), the fused kernels and jit.py
 # (the compiled step) need more, and the primitives under the whole of Keras 3's keras.ops
-# (trigonometry, sorting, scatter/segment ops, cumulative ops, 3-D convolution) more again.
-ENGINE_LINE_BUDGET = 7000
+# (trigonometry, sorting, scatter/segment ops, cumulative ops, 3-D convolution) more again,
+# and the kernel work of issues 17-18 (plan fusion, the cuDNN provider, fused GPU updates).
+ENGINE_LINE_BUDGET = 7600
 
 
 # The one import by name allowed across a line: `keras.applications` as Keras has it, lazily.

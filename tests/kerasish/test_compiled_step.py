@@ -189,7 +189,8 @@ def test_engine_value_and_grad_replays_with_the_eager_gradients():
         assert [plan.steps[k][0].__name__ for k in sorted(plan.inplace)] == ["Add"]
 
 
-def test_compiled_predict_is_bitwise_the_eager_predict():
+def _predict_both_ways(monkeypatch, fuse):
+    monkeypatch.setenv("KERASISH_FUSE", fuse)
     x, _ = _data("image", n=50)
     keras.utils.set_random_seed(4)
     model = _cnn_bn()
@@ -201,12 +202,25 @@ def test_compiled_predict_is_bitwise_the_eager_predict():
     assert not model.__dict__.get("_compiled_predicts")
     model.compile("sgd", "mse")  # jit_compile="auto"
     compiled = model.predict(x, batch_size=8, verbose=0)
-    np.testing.assert_array_equal(compiled, eager)
     (step,) = model._compiled_predicts.values()
     assert step.compiled.replays == 4  # 7 batches: trace, check, 4 replays, then the last (2)
     plan = step.compiled.plans[next(iter(step.compiled.plans))]
+    return eager, compiled, plan
+
+
+def test_compiled_predict_unfused_is_bitwise_the_eager_predict(monkeypatch):
+    eager, compiled, plan = _predict_both_ways(monkeypatch, "0")
+    np.testing.assert_array_equal(compiled, eager)
     fused = [plan.steps[k][0].__name__ for k in sorted(plan.inplace)]
     assert fused == ["Add", "BatchNormalization", "Relu", "Add"]  # in the conv's fresh output
+
+
+def test_compiled_predict_folds_batch_norm_into_the_conv(monkeypatch):
+    eager, compiled, plan = _predict_both_ways(monkeypatch, "1")
+    # conv -> bias -> batch norm -> ReLU is one step: equal to float32 rounding, not bitwise
+    assert plan.steps[0][0].__name__ == "ConvAffine"
+    assert "BatchNormalization" not in [s[0].__name__ for s in plan.steps]
+    np.testing.assert_allclose(compiled, eager, rtol=1e-5, atol=1e-6)
 
 
 def test_compiled_fit_on_each_device(xp):
