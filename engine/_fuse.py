@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 
-from ._plan import _SLOT, _TENSOR
+from ._plan import _CONST, _SLOT, _TENSOR
 from .ops.activation import Relu
 from .ops.conv import Conv, DepthwiseConv
 from .ops.elementwise import Add
@@ -25,28 +25,39 @@ _CONVS = (Conv, DepthwiseConv)
 
 
 class _Chains:
-    """Finds chains of steps whose intermediate results nothing else reads."""
+    """Finds chains of steps whose intermediate results nothing else reads. The steps of a
+    chain need not be adjacent (a functional model runs its branches' convs, then their batch
+    norms, ...): the fused step runs where the conv ran."""
 
     def __init__(self, plan):
         self.plan, self.steps = plan, plan.steps
-        self.uses = {}
-        for step in self.steps:
+        self.uses, self.reader = {}, {}
+        for k, step in enumerate(self.steps):
             for kind, p in step[1]:
                 if kind == _SLOT:
                     self.uses[p] = self.uses.get(p, 0) + 1
+                    self.reader[p] = k
         for _, _, s in plan.assigns:
             self.uses[s] = self.uses.get(s, 0) + 1
         self.outputs = {r[1] for r in plan.outputs if r is not None and r[0] == _SLOT}
-        self.assigned_at = {k for k, _, _ in plan.assigns}
+        self.assigned = [(k, t) for k, t, _ in plan.assigns]
 
     def next_reads(self, k, cls):
-        """Step k + 1 when it is a ``cls`` whose input 0 is step k's result, read only there."""
+        """The step that reads step k's result when it is the only reader, a ``cls`` taking
+        it as input 0, and its other inputs are weights or constants; else None."""
         slot = self.steps[k][5]
-        if k + 1 >= len(self.steps) or k + 1 in self.assigned_at:
-            return False
-        nxt = self.steps[k + 1]
-        return (nxt[0] is cls and nxt[1][0] == (_SLOT, slot) and self.uses.get(slot) == 1
-                and slot not in self.outputs and not nxt[6])
+        nxt = self.reader.get(slot)
+        if nxt is None or self.uses.get(slot) != 1 or slot in self.outputs:
+            return None
+        cls_, refs, _, _, _, _, outs = self.steps[nxt]
+        if cls_ is not cls or refs[0] != (_SLOT, slot) or outs or \
+                any(kind == _SLOT for kind, _ in refs[1:]):
+            return None
+        # NOTE: a weight it reads must not be overwritten between the conv and it
+        weights = [p for kind, p in refs[1:] if kind == _TENSOR]
+        if any(k < at <= nxt and any(t is w for w in weights) for at, t in self.assigned):
+            return None
+        return nxt
 
     def conv(self, k):
         """The conv step at k, as (refs, params), if it is one a fused kernel can take."""
@@ -56,34 +67,32 @@ class _Chains:
         return refs, params
 
     def bias(self, k):
-        """Step k + 1 adds a per-channel weight to step k's result: its ref, or None."""
-        if not self.next_reads(k, Add):
+        """The step adding a per-channel weight to step k's result: (its index, the weight's
+        ref), or None."""
+        add = self.next_reads(k, Add)
+        if add is None:
             return None
-        ref = self.steps[k + 1][1][1]
-        ok = ref[0] == _TENSOR and ref[1].data.ndim == 1
-        return ref if ok else None
+        ref = self.steps[add][1][1]
+        return (add, ref) if ref[0] == _TENSOR and ref[1].data.ndim == 1 else None
 
 
 def _exact_chains(plan):
-    found, chains = set(), _Chains(plan)
+    chains = _Chains(plan)
     for k in range(len(plan.steps)):
-        conv = chains.conv(k)
-        if k in found or conv is None:
+        conv, bias = chains.conv(k), chains.bias(k)
+        if conv is None or bias is None:
             continue
-        bias = chains.bias(k)
-        if bias is None:
-            continue
-        relu = chains.next_reads(k + 1, Relu)
-        steps = [k, k + 1] + ([k + 2] if relu else [])
+        add, bias_ref = bias
+        relu = chains.next_reads(add, Relu)
+        steps = [k, add] + ([relu] if relu is not None else [])
         refs, params = conv
-        conv_step, add_step = plan.steps[k], plan.steps[k + 1]
+        conv_step, add_step = plan.steps[k], plan.steps[add]
         needs = (conv_step[3][0], conv_step[3][1], add_step[3][1])
-        fused = (ConvBias, (refs[0], refs[1], bias),
-                 {"conv_cls": conv_step[0], "relu": relu, **params}, needs, np,
+        fused = (ConvBias, (refs[0], refs[1], bias_ref),
+                 {"conv_cls": conv_step[0], "relu": relu is not None, **params}, needs, np,
                  plan.steps[steps[-1]][5], ())
-        found.update(steps)
         # NOTE: backward inputs: the conv's (0: x, 1: w) and the add's weight (1 -> 2)
-        yield steps, fused, {k: {0: 0, 1: 1}, k + 1: {1: 2}}
+        yield steps, fused, {k: {0: 0, 1: 1}, add: {1: 2}}
 
 
 def _fold_chains(plan):
@@ -94,17 +103,19 @@ def _fold_chains(plan):
             continue
         refs, params = conv
         bias = chains.bias(k)
-        bn = k + 1 + (bias is not None)
-        if not chains.next_reads(bn - 1, BatchNormalization):
+        bn = chains.next_reads(k if bias is None else bias[0], BatchNormalization)
+        if bn is None:
             continue
         bn_refs, bn_params = plan.steps[bn][1], plan.steps[bn][2]
         if bn_params["axis"] not in (-1, refs[1][1].data.ndim - 1):
             continue
         relu = chains.next_reads(bn, Relu)
-        steps = list(range(k, bn + 1 + relu))
-        fused = (ConvAffine, (refs[0], refs[1], bias or (3, None)) + tuple(bn_refs[1:5]),
-                 {"conv_cls": plan.steps[k][0], "relu": relu, "epsilon": bn_params["epsilon"],
-                  **params}, (False,) * 7, np, plan.steps[steps[-1]][5], ())
+        steps = [k] + ([] if bias is None else [bias[0]]) + [bn] + ([] if relu is None else [relu])
+        fused = (ConvAffine, (refs[0], refs[1], (_CONST, None) if bias is None else bias[1])
+                 + tuple(bn_refs[1:5]),
+                 {"conv_cls": plan.steps[k][0], "relu": relu is not None,
+                  "epsilon": bn_params["epsilon"], **params}, (False,) * 7, np,
+                 plan.steps[steps[-1]][5], ())
         yield steps, fused, {}
 
 

@@ -155,3 +155,26 @@ def test_inference_plan_folds_batch_norm_and_stays_close(provider):
 def test_conv_affine_refuses_a_gradient():
     with pytest.raises(RuntimeError, match="no gradient"):
         ConvAffine().backward(np, np.zeros(1))
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, indirect=True)
+def test_chains_whose_steps_interleave_with_other_branches_fuse(provider):
+    # a functional model runs its branches' convs, then their batch norms, then their ReLUs
+    rng = np.random.default_rng(6)
+    wa, wb = (Tensor(rng.standard_normal((3, 3, 3, 4)).astype(np.float32)) for _ in range(2))
+    mean, offset = (Tensor(rng.standard_normal(4).astype(np.float32)) for _ in range(2))
+    var = Tensor(rng.uniform(0.5, 2, 4).astype(np.float32))
+
+    def fn(inputs):
+        ya, yb = (ops.conv(inputs[0], w, padding="same") for w in (wa, wb))
+        na, nb = (ops.batch_normalization(y, mean, var, axis=3, offset=offset) for y in (ya, yb))
+        return [ops.concatenate([ops.relu(na), ops.relu(nb)], axis=-1)]
+
+    step = jit.function(fn)
+    with engine.no_grad():
+        for _ in range(3):
+            x = Tensor(rng.standard_normal((2, 6, 6, 3)).astype(np.float32))
+            (y,), _ = step([x])
+            np.testing.assert_allclose(y.numpy(), fn([x])[0].numpy(), rtol=1e-5, atol=1e-5)
+    (plan,) = step.plans.values()
+    assert _names(plan) == ["ConvAffine", "ConvAffine", "Concatenate"]
