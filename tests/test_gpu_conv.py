@@ -321,7 +321,8 @@ def test_cudnn_runs_through_the_conv_ops_and_pads_the_odd_zero_itself(fake, gpu_
 
 
 @pytest.mark.gpu
-def test_cudnn_backward_is_deterministic_under_op_determinism(fake, gpu_xp):
+def test_cudnn_backward_is_always_deterministic(fake, gpu_xp):
+    # a compiled plan needs its replay to equal the eager step bit for bit
     from engine.ops import indexing
 
     x, w, gy, g, groups = _case("2d-same")
@@ -333,7 +334,7 @@ def test_cudnn_backward_is_deterministic_under_op_determinism(fake, gpu_xp):
             cudnn.conv_grad_kernel(gpu_xp, xd, gyd, g, w.shape, groups)
         finally:
             indexing.set_op_determinism(False)
-    assert [c[-1] for c in fake.calls] == [False, False, True, True]
+    assert [c[-1] for c in fake.calls] == [True, True, True, True]
 
 
 @pytest.mark.gpu
