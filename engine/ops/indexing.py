@@ -31,9 +31,9 @@ _index_flags = {}  # device -> a bool array on it: an out-of-range index met in 
 
 
 def set_op_determinism(enabled: bool) -> None:
-    """Asks the scatter-adds (gradients of gathers) on a GPU for a fixed summation order: a
-    sorted segment sum instead of atomics, slower but the same bits run to run (TensorFlow's
-    ``enable_op_determinism``). The CPU's sums are always in a fixed order."""
+    """TensorFlow's ``enable_op_determinism``: the same bits run to run. Recorded only: the
+    CPU's sums, the GPU's embedding gradient (a sorted segment sum) and cuDNN's backward
+    (``engine/cudnn.py``) already are, as compiled plans need."""
     global _deterministic
     _deterministic = bool(enabled)
 
@@ -138,13 +138,12 @@ def _segment_sum_sorted(xp, flat, rows, n):
 
 
 def _scatter_add_rows(xp, flat, rows, n):
-    """``rows`` (N, m) summed by ``flat`` (N,) into (n, m) on a GPU: one atomic scatter-add, or
-    the sorted segment sum under ``set_op_determinism(True)``."""
-    if _deterministic:
-        return _segment_sum_sorted(xp, flat, rows, n)
-    out = xp.zeros((n,) + rows.shape[1:], dtype=rows.dtype)
-    xp.add.at(out, flat, rows)
-    return out
+    """``rows`` (N, m) summed by ``flat`` (N,) into (n, m) on a GPU, in a fixed order.
+
+    NOTE: always the sorted segment sum, never an atomic scatter-add: atomics sum in a
+    different order each run, and a compiled plan is kept only when its replay equals an eager
+    step bit for bit, so an embedding model would stay eager on the GPU for good."""
+    return _segment_sum_sorted(xp, flat, rows, n)
 
 
 _PASSES = 4  # CPU: repeats added by fancy-index passes before the rest goes to one add.at
