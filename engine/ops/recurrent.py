@@ -1,4 +1,8 @@
-"""Fused recurrent op: a whole LSTM time loop with hand-written backpropagation through time.
+"""Fused recurrent ops: a whole LSTM time loop with hand-written backpropagation through time.
+
+``lstm`` takes the sequence itself: on float32 NumPy arrays, when oneDNN is loaded, it runs
+oneDNN's LSTM primitive (input projection, recurrence and their backward in one call, as
+PyTorch's CPU LSTM does); otherwise it is ``x @ kernel`` followed by ``lstm_sequence``.
 
 The layer computes the input projection ``x @ kernel`` of every step as one matmul; this op
 runs the recurrence over it: one GEMM per step forward, one per step backward, and the
@@ -12,12 +16,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import onednn_rnn
 from ..autograd import Function
+from .linalg import Matmul
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["lstm_sequence"]
+__all__ = ["lstm", "lstm_sequence"]
 
 
 def _gates_(xp, z, scale, numerator, u):
@@ -174,7 +180,15 @@ def lstm_sequence(x_proj, recurrent_kernel, initial_h, initial_c, bias=None, mas
         (batch, time, 2 * units): the states ``[h | c]`` after each processed step, in
         processing order; or (batch, 2 * units), the final states, without return_sequences.
     """
-    shape, k_shape = tuple(x_proj.shape), tuple(recurrent_kernel.shape)
+    _check_sequence_shapes(tuple(x_proj.shape), recurrent_kernel, initial_h, initial_c, bias,
+                           mask, "lstm_sequence", "x_proj")
+    return LSTMSequence.apply(x_proj, recurrent_kernel, initial_h, initial_c, bias, mask,
+                              go_backwards=bool(go_backwards),
+                              return_sequences=bool(return_sequences))
+
+
+def _check_sequence_shapes(shape, recurrent_kernel, initial_h, initial_c, bias, mask, op, name):
+    k_shape = tuple(recurrent_kernel.shape)
     units = k_shape[0] if len(k_shape) == 2 else -1
     states = tuple(initial_h.shape), tuple(initial_c.shape)
     if len(shape) != 3 or k_shape != (units, 4 * units) or shape[2] != 4 * units or \
@@ -182,11 +196,77 @@ def lstm_sequence(x_proj, recurrent_kernel, initial_h, initial_c, bias=None, mas
             (bias is not None and tuple(bias.shape) != (4 * units,)) or \
             (mask is not None and tuple(mask.shape) != shape[:2]):
         raise ValueError(
-            "lstm_sequence: expects x_proj (batch, time, 4u), recurrent_kernel (u, 4u), "
-            "initial states (batch, u), bias (4u,) and mask (batch, time). Received: "
-            f"x_proj.shape={shape}, recurrent_kernel.shape={k_shape}, initial state shapes="
+            f"{op}: expects {name} (batch, time, 4u), recurrent_kernel (u, 4u), initial states "
+            "(batch, u), bias (4u,) and mask (batch, time). Received: "
+            f"{name}.shape={shape}, recurrent_kernel.shape={k_shape}, initial state shapes="
             f"{states}, bias.shape={None if bias is None else tuple(bias.shape)}, "
             f"mask.shape={None if mask is None else tuple(mask.shape)}")
-    return LSTMSequence.apply(x_proj, recurrent_kernel, initial_h, initial_c, bias, mask,
-                              go_backwards=bool(go_backwards),
-                              return_sequences=bool(return_sequences))
+
+
+class LSTM(Function):
+    """Inputs: x (B, T, in), kernel (in, 4u), recurrent kernel (u, 4u), h0 and c0 (B, u),
+    bias (4u,), mask (B, T). The final states through oneDNN where it takes the case (no mask,
+    final states only); otherwise ``x @ kernel`` (the Matmul op) then LSTMSequence, their
+    backward chained: the numbers of the two ops applied one after the other."""
+
+    def forward(self, xp, x, kernel, recurrent_kernel, h0, c0, bias, mask, go_backwards,
+                return_sequences):
+        need, self.state = self.needs_input_grad, None
+        if xp is np and mask is None and not return_sequences:
+            out = onednn_rnn.lstm_forward(x, kernel, recurrent_kernel, h0, c0, bias,
+                                          go_backwards, training=any(need))
+            if out is not None:
+                h, c, self.state = out
+                return np.concatenate([h, c], axis=1)
+        b, steps, n = x.shape
+        self.project, self.sequence = Matmul(), LSTMSequence()
+        self.project.needs_input_grad = need[:2]
+        self.sequence.needs_input_grad = (need[0] or need[1],) + tuple(need[2:])
+        x_proj = self.project.forward(xp, x.reshape(b * steps, n), kernel)
+        return self.sequence.forward(xp, x_proj.reshape(b, steps, -1), recurrent_kernel, h0, c0,
+                                     bias, mask, go_backwards, return_sequences)
+
+    def backward(self, xp, gy):
+        need = self.needs_input_grad
+        if self.state is not None:
+            u = gy.shape[1] // 2
+            gx, gk, grk, gb, gh0, gc0 = onednn_rnn.lstm_backward(self.state, gy[:, :u],
+                                                                 gy[:, u:])
+            self.state = None  # NOTE: gives the workspace back to the next step's forward
+        else:
+            g_proj, grk, gh0, gc0, gb, _ = self.sequence.backward(xp, gy)
+            gx = gk = None
+            if g_proj is not None:
+                b, steps, four_u = g_proj.shape
+                gx, gk = self.project.backward(xp, g_proj.reshape(b * steps, four_u))
+                gx = None if gx is None else gx.reshape(b, steps, -1)
+        return tuple(g if n else None for g, n in zip((gx, gk, grk, gh0, gc0, gb), need)) \
+            + (None,)
+
+
+def lstm(x, kernel, recurrent_kernel, initial_h, initial_c, bias=None, mask=None,
+         go_backwards=False, return_sequences=True) -> Tensor:
+    """Runs Keras's standard LSTM (tanh, sigmoid gates i, f, c, o) over a whole sequence,
+    input projection included.
+
+    Args:
+        x: (batch, time, features).
+        kernel: (features, 4 * units); recurrent_kernel: (units, 4 * units).
+        initial_h, initial_c, bias, mask, go_backwards, return_sequences: as for
+            ``lstm_sequence``.
+
+    Returns:
+        What ``lstm_sequence`` returns for ``x @ kernel``: the states ``[h | c]`` after each
+        step (batch, time, 2 * units), or after the last one (batch, 2 * units).
+    """
+    shape, k_shape = tuple(x.shape), tuple(kernel.shape)
+    units = tuple(recurrent_kernel.shape)[0] if len(recurrent_kernel.shape) == 2 else -1
+    if len(shape) != 3 or k_shape != (shape[2], 4 * units):
+        raise ValueError(
+            "lstm: expects x (batch, time, features) and kernel (features, 4 * units). "
+            f"Received: x.shape={shape}, kernel.shape={k_shape}, "
+            f"recurrent_kernel.shape={tuple(recurrent_kernel.shape)}")
+    _check_sequence_shapes((shape[0], shape[1], 4 * units), recurrent_kernel, initial_h,
+                           initial_c, bias, mask, "lstm", "x@kernel")
+    return LSTM.apply(x, kernel, recurrent_kernel, initial_h, initial_c, bias, mask,
+                      go_backwards=bool(go_backwards), return_sequences=bool(return_sequences))

@@ -254,15 +254,21 @@ class LSTMCell(_Cell):
         return bias_initializer
 
     def _sequence(self, x, dp_masks, states, mask, go_backwards, return_sequences):
-        """The standard tanh / sigmoid LSTM (Keras's cuDNN case) runs as ONE fused op
-        (ops.lstm_sequence, which adds the bias); other LSTMs loop over ``_step``."""
+        """The standard tanh / sigmoid LSTM (Keras's cuDNN case) runs as ONE fused op:
+        ops.lstm (input projection included; oneDNN's LSTM on the CPU) without input dropout,
+        else ops.lstm_sequence over the projection; other LSTMs loop over ``_step``."""
         if type(self)._step is not LSTMCell._step or self.activation is not activations.tanh \
                 or self.recurrent_activation is not activations.sigmoid:
             return None
-        y = ops.lstm_sequence(self._project(x, dp_masks, with_bias=False),
-                              self.recurrent_kernel, states[0], states[1], bias=self.bias,
-                              mask=mask, go_backwards=go_backwards,
-                              return_sequences=return_sequences)
+        if dp_masks is None:
+            y = ops.lstm(x, self.kernel, self.recurrent_kernel, states[0], states[1],
+                         bias=self.bias, mask=mask, go_backwards=go_backwards,
+                         return_sequences=return_sequences)
+        else:
+            y = ops.lstm_sequence(self._project(x, dp_masks, with_bias=False),
+                                  self.recurrent_kernel, states[0], states[1], bias=self.bias,
+                                  mask=mask, go_backwards=go_backwards,
+                                  return_sequences=return_sequences)
         u, every = self.units, slice(None)
         last = ops.getitem(y, (every, -1)) if return_sequences else y
         h, c = ops.getitem(last, (every, slice(0, u))), ops.getitem(last, (every, slice(u, None)))
