@@ -61,9 +61,7 @@ class _LSTM:
         self.mem[_DIFF + _SRC_LAYER] = _Memory(self.gx_md)
         if self.ws_size:
             self.mem[_WORKSPACE] = _Memory(self._arg_md(self.fwd_pd, _WORKSPACE))
-        # NOTE: the workspace (100 MB for W3's LSTM) goes back to ``spare`` after the backward:
-        # a fresh one each step costs its page faults (8 ms).
-        self.bwd, self.spare = None, []
+        self.bwd, self.spare = None, []  # workspaces no op holds any more (_Workspace)
         if training:  # NOTE: made now, so that a backward oneDNN refuses refuses the forward too
             self._backward()
 
@@ -105,6 +103,21 @@ class _LSTM:
         return arg, self.mem[arg].bind(a)
 
 
+class _Workspace:
+    """A forward's workspace, kept for its backward; when the op lets it go (after the
+    backward, or with the graph), the array goes back to its primitive's ``spare`` list.
+
+    NOTE: W3's LSTM needs 100 MB: a fresh array each step would cost its page faults (8 ms)."""
+
+    def __init__(self, p):
+        self.p = p
+        self.array = p.spare.pop() if p.spare else np.empty(p.ws_size, np.uint8)
+
+    def __del__(self):
+        if len(self.p.spare) < 2:  # NOTE: list.append is atomic: no lock in a finalizer
+            self.p.spare.append(self.array)
+
+
 def _weights_args(weights, arrays):
     """(execute arguments, their buffers) for the weights, reordered into the primitive's
     layout where it differs. NOTE: the caller keeps the buffers alive until the run."""
@@ -138,15 +151,14 @@ def lstm_forward(x, kernel, recurrent_kernel, h0, c0, bias, go_backwards, traini
         kernel, recurrent_kernel = _c(kernel), _c(recurrent_kernel)
         h, c = np.empty((b, u), np.float32), np.empty((b, u), np.float32)
         dst = np.empty((t, b, u), np.float32)
-        ws = None if not p.ws_size else p.spare.pop() if p.spare else \
-            np.empty(p.ws_size, np.uint8)
+        ws = _Workspace(p) if p.ws_size else None
         prim, weights = p.fwd
         args = [p.bind(_SRC_LAYER, x), p.bind(_SRC_ITER, h0), p.bind(_SRC_ITER_C, c0),
                 p.bind(_BIAS, bias), p.bind(_DST_LAYER, dst), p.bind(_DST_ITER, h),
                 p.bind(_DST_ITER_C, c)]
         w_args, w_buffers = _weights_args(weights, {_W_LAYER: kernel, _W_ITER: recurrent_kernel})
         if ws is not None:
-            args.append(p.bind(_WORKSPACE, ws))
+            args.append(p.bind(_WORKSPACE, ws.array))
         prim.run(args + w_args)
         del w_buffers
     state = (p, x, kernel, recurrent_kernel, h0, c0, bias, dst, h, c, ws) if training else None
@@ -168,7 +180,7 @@ def lstm_backward(state, gh, gc):
         gh0, gc0 = np.empty((b, u), np.float32), np.empty((b, u), np.float32)
         args = [p.bind(_SRC_LAYER, x), p.bind(_SRC_ITER, h0), p.bind(_SRC_ITER_C, c0),
                 p.bind(_BIAS, bias), p.bind(_DST_LAYER, dst), p.bind(_DST_ITER, h),
-                p.bind(_DST_ITER_C, c), p.bind(_WORKSPACE, ws),
+                p.bind(_DST_ITER_C, c), p.bind(_WORKSPACE, ws.array),
                 # NOTE: the h of the last step is the final h: its gradient comes once, as
                 # diff_dst_iter; no step's output h is used otherwise (diff_dst_layer = 0).
                 p.bind(_DIFF + _DST_LAYER, p.zeros), p.bind(_DIFF + _DST_ITER, gh),
@@ -190,5 +202,4 @@ def lstm_backward(state, gh, gc):
         del w_buffers
         for reorder, buf, g in after:
             reorder.run(buf, g)
-        p.spare.append(ws)
     return gx, gk, grk, gb, gh0, gc0

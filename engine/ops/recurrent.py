@@ -232,7 +232,6 @@ class LSTM(Function):
             u = gy.shape[1] // 2
             gx, gk, grk, gb, gh0, gc0 = onednn_rnn.lstm_backward(self.state, gy[:, :u],
                                                                  gy[:, u:])
-            self.state = None  # NOTE: gives the workspace back to the next step's forward
         else:
             g_proj, grk, gh0, gc0, gb, _ = self.sequence.backward(xp, gy)
             gx = gk = None

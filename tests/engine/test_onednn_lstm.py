@@ -127,6 +127,25 @@ def test_onednn_runs_the_standard_case_forward_and_backward(monkeypatch):
                                                return_sequences=False)[0], rtol=1e-6, atol=1e-7)
 
 
+@needs_onednn
+def test_workspace_is_kept_while_the_graph_lives_and_reused_after(monkeypatch):
+    monkeypatch.setenv(onednn.ENV_VAR, "1")
+    arrays, weighting = _inputs(2, 3, 4, 5, seed=9), np.ones((2, 10), np.float32)
+    ts = [Tensor(a, requires_grad=True) for a in arrays]
+    y = ops.lstm(*ts[:5], bias=ts[5], return_sequences=False)
+    first = engine.grad(y, ts, grad_outputs=weighting, retain_graph=True)
+    other = _run(_inputs(2, 3, 4, 5, seed=10), weighting, return_sequences=False)  # same shape
+    second = engine.grad(y, ts, grad_outputs=weighting)
+    _assert_same([g.numpy() for g in first], [g.numpy() for g in second])
+    assert not np.array_equal(other[1], second[0].numpy())
+    (entry,) = [v for k, v in onednn._cache.items() if k[:2] == ("lstm", (2, 3, 4)) and k[-1]]
+    del y
+    spare = list(entry.spare)
+    assert spare  # the graph is gone: its workspace waits for the next step
+    _run(arrays, weighting, return_sequences=False)
+    assert any(a is b for a in entry.spare for b in spare)
+
+
 def _composite(arrays, weighting, mask=None, **kwargs):
     """x @ kernel then lstm_sequence (the path before ops.lstm): value and gradients."""
     ts = [Tensor(a, requires_grad=True) for a in arrays]
