@@ -39,6 +39,14 @@ def cupy_nccl():
     return nccl
 
 
+def cupyx_cudnn():
+    """CuPy's cuDNN functions (``cupyx.cudnn``, CuPy 13 and older), loaded on demand; raises
+    (ImportError and others) where the installed CuPy or cuDNN has none."""
+    import cupyx.cudnn as cudnn
+
+    return cudnn
+
+
 def cupy_available() -> bool:
     """True when CuPy imports and at least one CUDA device answers."""
     return _get_cupy() is not None

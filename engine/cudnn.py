@@ -47,7 +47,7 @@ def _load():
     global _lib, _load_error, _tried
     _tried = True
     try:
-        import cupyx.cudnn as lib
+        lib = backend.cupyx_cudnn()
     except Exception as e:  # no cupyx, CuPy 14 (no cuDNN), or no cuDNN library
         _load_error = f"{type(e).__name__}: {e}"
         return

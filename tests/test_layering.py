@@ -14,8 +14,8 @@ FORBIDDEN = {
 }
 CUPY_ALLOWED = {"engine/backend.py"}
 # Native libraries are loaded (ctypes) in one engine module only: oneDNN's provider. Its
-# pooling/batch-norm half calls into the library that module loaded, and loads nothing.
-CTYPES_ALLOWED = {"engine/onednn.py", "engine/onednn_pool_norm.py"}
+# pooling/batch-norm and LSTM halves call into the library that module loaded, and load nothing.
+CTYPES_ALLOWED = {"engine/onednn.py", "engine/onednn_pool_norm.py", "engine/onednn_rnn.py"}
 LIBRARY_LOADER = "engine/onednn.py"
 # NOTE: the design aimed at ~3,000; the keras.ops surface (87 ops), the fused kernels and jit.py
 # (the compiled step) need more, and the primitives under the whole of Keras 3's keras.ops
