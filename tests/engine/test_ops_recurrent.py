@@ -57,6 +57,7 @@ K = randn(U, 4 * U, seed=2) * 0.7
 H0, C0 = randn(B, U, seed=3) * 0.5, randn(B, U, seed=4) * 0.5
 BIAS = randn(4 * U, seed=5) * 0.5
 ZERO = np.zeros((B, U))
+XIN, W_IN = randn(B, T, 3, seed=6), randn(3, 4 * U, seed=7) * 0.7
 # Row 0 all valid; row 1 starts masked and has a hole; row 2 masked at the end.
 MASK = np.array([[1, 1, 1, 1, 1], [0, 0, 1, 0, 1], [1, 1, 1, 0, 0]], bool)
 
@@ -74,6 +75,15 @@ CASES = [
     OpCase("lstm_sequence",
            lambda x, k, h, c, b, m: ops.lstm_sequence(x, k, h, c, b, m, return_sequences=False),
            [X, K, H0, C0, BIAS, MASK], expected=lstm_ref(last_only=True), label="last"),
+    # the whole LSTM, input projection included (oneDNN's primitive takes float32 last-only)
+    OpCase("lstm", lambda x, w, k, h, c, b: ops.lstm(x, w, k, h, c, b, return_sequences=False),
+           [XIN, W_IN, K, H0, C0, BIAS],
+           expected=lambda x, w, k, h, c, b: lstm_ref(last_only=True)(x @ w, k, h, c, b),
+           label="last"),
+    OpCase("lstm", lambda x, w, k, h, c, m: ops.lstm(x, w, k, h, c, mask=m, go_backwards=True),
+           [XIN, W_IN, K, H0, C0, MASK],
+           expected=lambda x, w, k, h, c, m: lstm_ref(True)(x @ w, k, h, c, None, m),
+           label="backwards-mask-sequences"),
 ]
 
 test_forward, test_grad, test_grad_dtype = op_tests.make(CASES)
