@@ -208,6 +208,9 @@ def main(argv=None):
     keys = ORDER if args.workload == "all" else [ALIASES.get(args.workload, args.workload)]
     if args.memory_side:
         return memory_side(workloads.WORKLOADS[keys[0]], args.memory_side, args)
+    # NOTE: the engine first: its OpenMP settings (onednn.py) must be in the environment when
+    # libgomp starts, which torch's import would otherwise do; both sides then share them.
+    from engine import onednn  # noqa: F401
     if not args.profile and not args.memory or args.spin:
         try:
             import torch  # noqa: F401

@@ -45,8 +45,12 @@ class _Arg(ctypes.Structure):
 
 # NOTE: read once, when libgomp starts (with libdnnl, or earlier with another library): idle
 # OpenMP threads then sleep instead of spinning, and do not take the cores OpenBLAS's threads
-# need between two oneDNN calls (README, "Threads"). A value set by the user wins.
+# need between two oneDNN calls (README, "Threads"). But first they spin ~1000 rounds (a few
+# microseconds): enough to stay awake between the LSTM primitive's many small parallel
+# regions (W3's step 60 -> 32 ms), too short to hold a core OpenBLAS wants. A value set by the
+# user wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 _lib = None
 _engine = _stream = None
@@ -110,7 +114,8 @@ def describe() -> str:
         return f"numpy (im2col + BLAS; oneDNN not loaded: {_load_error})"
     _lib.dnnl_version.restype = ctypes.POINTER(ctypes.c_int * 4)
     v = _lib.dnnl_version().contents
-    return f"onednn {v[0]}.{v[1]}.{v[2]} (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')})"
+    env = " ".join(f"{k}={os.environ.get(k)}" for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"))
+    return f"onednn {v[0]}.{v[1]}.{v[2]} ({env})"
 
 
 def _takes(*arrays) -> bool:
