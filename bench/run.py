@@ -141,12 +141,11 @@ def bench_workload(w, args, gflops):
 
 
 def run_table(keys, args):
-    # NOTE: the engine's OpenMP setting (OMP_WAIT_POLICY) must precede torch's import: both
-    # sides then share one libgomp (the same soname), started with it.
-    from engine import onednn  # noqa: F401
-    torch = setup_torch(args.device)
+    torch = setup_torch(args.device)  # NOTE: after main() chose who starts libgomp (--omp)
     print(f"== OpenBLAS {args.openblas_label}: {vars_line()}")
     print(blas_line())
+    print(f"libgomp started by {args.omp}'s import"
+          + (" (libgomp's defaults)" if args.omp == "torch" else " (the engine's settings)"))
     gflops, n = gemm_rate(args.device)
     print(f"numpy {np.__version__}, torch {torch.__version__} (threads "
           f"{torch.get_num_threads()}), device {args.device}; GEMM ceiling: float32 {n}x{n} "
@@ -183,6 +182,10 @@ def parse_args(argv=None):
     p.add_argument("--gap", type=float, default=150.0, help="ms of sleep before a timed step")
     p.add_argument("--spin", action="store_true", help="how long threads spin after a step")
     p.add_argument("--inception", choices=["auto", "builtin", "applications"], default="auto")
+    p.add_argument("--omp", choices=["kerasish", "torch"], default="kerasish",
+                   help="whose import starts the shared libgomp: the engine's (its OpenMP "
+                        "settings, as a kerasish user runs) or torch's (libgomp's defaults, as "
+                        "a PyTorch user runs); it applies to both sides")
     p.add_argument("--jit", choices=["auto", "off"], default="auto",
                    help="kerasish's compiled step (compile's jit_compile) or the eager one")
     p.add_argument("--_memory-side", dest="memory_side", default=None, help=argparse.SUPPRESS)
@@ -202,16 +205,20 @@ def _main_here(keys, args):
 
 
 def main(argv=None):
+    # NOTE: the environment before the engine adds its OpenMP settings: a re-run for the other
+    # OpenBLAS setting must start its libgomp as this process did (--omp)
+    child_env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     workloads.JIT_COMPILE = False if args.jit == "off" else "auto"
     keys = ORDER if args.workload == "all" else [ALIASES.get(args.workload, args.workload)]
     if args.memory_side:
         return memory_side(workloads.WORKLOADS[keys[0]], args.memory_side, args)
-    # NOTE: the engine first: its OpenMP settings (onednn.py) must be in the environment when
-    # libgomp starts, which torch's import would otherwise do; both sides then share them.
-    from engine import onednn  # noqa: F401
-    if not args.profile and not args.memory or args.spin:
+    # NOTE: one libgomp serves both sides, set up by whichever import starts it: the engine's
+    # (OMP_WAIT_POLICY, GOMP_SPINCOUNT from onednn.py) or torch's (libgomp's defaults).
+    if args.omp == "kerasish":
+        from engine import onednn  # noqa: F401
+    if not args.profile and not args.memory or args.spin or args.omp == "torch":
         try:
             import torch  # noqa: F401
         except ImportError:
@@ -219,9 +226,8 @@ def main(argv=None):
                      "pip install torch==2.13.0 threadpoolctl  (the `bench` extra)")
     is_set = any(v in os.environ for v in BLAS_VARS)
     if args.openblas == "unset" and is_set:  # OpenBLAS reads them at load: re-run without
-        env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
         return subprocess.run([sys.executable, str(Path(__file__).resolve())] + argv,
-                              env=env).returncode
+                              env=child_env).returncode
     args.openblas_label = "as the environment sets it" if args.openblas != "unset" else \
         "with both variables unset"
     if args.openblas == "both" and not is_set:
@@ -229,10 +235,9 @@ def main(argv=None):
     _main_here(keys, args)
     if args.openblas == "both" and is_set:
         print(flush=True)
-        env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
         # the last --openblas wins in argparse; the child sees neither variable
         return subprocess.run([sys.executable, str(Path(__file__).resolve())] + argv
-                              + ["--openblas=unset"], env=env).returncode
+                              + ["--openblas=unset"], env=child_env).returncode
     return 0
 
 
