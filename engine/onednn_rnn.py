@@ -10,6 +10,7 @@ None where oneDNN does not take the case, and the op then runs its NumPy path.
 from __future__ import annotations
 
 import ctypes
+import threading
 
 import numpy as np
 
@@ -141,7 +142,9 @@ def lstm_forward(x, kernel, recurrent_kernel, h0, c0, bias, go_backwards, traini
     if not _takes(x, kernel, recurrent_kernel, h0, c0, bias):
         return None
     b, t, n_in = x.shape
-    key = ("lstm", x.shape, u, bool(go_backwards), bool(training))
+    # NOTE: one primitive per thread: oneDNN 3.2's LSTM made in one thread crashes when run in
+    # another (a served model's requests run on a pool of threads)
+    key = ("lstm", x.shape, u, bool(go_backwards), bool(training), threading.get_ident())
     with _lock:
         p = _cached(key, lambda: _LSTM(b, t, n_in, u, go_backwards, training))
         if p is None:

@@ -138,7 +138,7 @@ def test_workspace_is_kept_while_the_graph_lives_and_reused_after(monkeypatch):
     second = engine.grad(y, ts, grad_outputs=weighting)
     _assert_same([g.numpy() for g in first], [g.numpy() for g in second])
     assert not np.array_equal(other[1], second[0].numpy())
-    (entry,) = [v for k, v in onednn._cache.items() if k[:2] == ("lstm", (2, 3, 4)) and k[-1]]
+    (entry,) = [v for k, v in onednn._cache.items() if k[:2] == ("lstm", (2, 3, 4)) and k[-2]]
     del y
     spare = list(entry.spare)
     assert spare  # the graph is gone: its workspace waits for the next step
@@ -255,4 +255,31 @@ def test_compiled_fit_of_an_lstm_model_keeps_its_plan(provider):
     assert all(isinstance(p, Plan) for s in steps for p in s.compiled.plans.values())
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_onednn
+@pytest.mark.parametrize("training", [False, True])
+def test_a_thread_runs_the_shape_another_thread_ran_first(monkeypatch, training):
+    # a served model: its first request in one thread, the next ones in a pool's threads
+    import threading
+
+    monkeypatch.setenv(onednn.ENV_VAR, "1")
+    arrays = _inputs(2, 3, 4, 8, seed=3)
+    weighting = np.random.default_rng(4).standard_normal((2, 16)).astype(np.float32)
+    results = [_run(arrays, weighting, return_sequences=False) if training else None]
+
+    def run():
+        if training:
+            results.append(_run(arrays, weighting, return_sequences=False))
+        else:
+            with engine.no_grad():
+                ts = [Tensor(a) for a in arrays]
+                results.append(ops.lstm(*ts, return_sequences=False).numpy())
+
+    run()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    for a, b in zip(results[-2], results[-1]):
         np.testing.assert_array_equal(a, b)
