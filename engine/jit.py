@@ -6,13 +6,16 @@ recorded plan against a second eager run (outputs, gradients, in-place assigns a
 draws must be bitwise equal), then replays the plan: kernels in trace order, the backward in
 the eager topological order, no layers, graph walk or Tensor objects in between. Anything the
 plan cannot reproduce (a value computed outside the ops from the data, say) fails the check,
-and that signature stays eager for good. The tracer and the plan are in ``_plan.py``.
+and that signature stays eager for good. The tracer and the plan are in ``_plan.py``; a plan
+runs a conv and the steps that only read its output as one kernel (``_fuse.py``): bitwise the
+same in every plan, and, in plans without gradients, batch norms folded in, kept when their
+outputs match the checked plan's to float32 rounding.
 """
 from __future__ import annotations
 
-import numpy as np
-
 import os
+
+import numpy as np
 
 from . import _fuse, backend
 from . import random as engine_random
