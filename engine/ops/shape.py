@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ._utils import normalize_axis, unbroadcast
-from .indexing import _take_grad
+from .indexing import _scatter_add_rows, _take_grad
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -18,6 +18,18 @@ __all__ = [
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack",
     "split", "pad", "tile", "repeat", "flip", "cast", "getitem",
 ]
+
+
+def _add_at(xp, out, index, values):
+    """``out[index] += values`` with repeated indices summed (``np.add.at``). On a GPU, the
+    sorted segment sum over flat positions: a fixed order, where atomics would change the
+    bits run to run (and a compiled plan's bitwise check with them)."""
+    if xp is np:
+        np.add.at(out, index, values)
+        return
+    flat = xp.arange(out.size).reshape(out.shape)[index]
+    values = xp.broadcast_to(values, flat.shape).reshape(flat.size, 1)
+    out += _scatter_add_rows(xp, flat.reshape(-1), values, out.size).reshape(out.shape)
 
 
 def _shape(x):
@@ -221,7 +233,7 @@ class Pad(Function):
             gm = xp.moveaxis(g, ax, 0)
             out = gm[b:b + n].copy()
             border = xp.concatenate([xp.arange(b), xp.arange(b + n, b + n + a)])
-            xp.add.at(out, src[border], gm[border])
+            _add_at(xp, out, src[border], gm[border])
             g = xp.moveaxis(out, 0, ax)
         return (g,)
 
@@ -297,7 +309,7 @@ class Repeat(Function):
         else:
             g = xp.zeros((n,) + gm.shape[1:], dtype=gy.dtype)
             src = xp.repeat(xp.arange(n), list(self.repeats))
-            xp.add.at(g, src, gm)
+            _add_at(xp, g, src, gm)
         return (xp.moveaxis(g, 0, ax).reshape(self.shape),)
 
 
@@ -370,7 +382,7 @@ class Getitem(Function):
             return (_take_grad(xp, gy, key[0], self.shape, 0),)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
         if any(a.dtype.kind in "iu" for a in arrays):
-            xp.add.at(gx, key, gy)  # NOTE: integer indices may repeat; plain `=` would drop some
+            _add_at(xp, gx, key, gy)  # NOTE: integer indices may repeat; `=` would drop some
         else:
             gx[key] = gy
         return (gx,)

@@ -164,3 +164,37 @@ def test_compiled_step_replays_dropout_and_equals_eager(xp):
         assert np.array_equal(backend.to_numpy(outputs[0].data), backend.to_numpy(loss.data))
         assert np.array_equal(backend.to_numpy(grads[0]), backend.to_numpy(g.data))
     assert backend.device_of(compiled[-1][1][0]) == device
+
+
+GATHER_GRADS = [  # gradients that add repeated positions: reflect pad, uneven repeat, getitem
+    ("pad", lambda x: ops.pad(x, ((0, 0), (3, 2)), mode="reflect"), (2, 5)),
+    ("repeat", lambda x: ops.repeat(x, [1, 3, 0, 2], axis=1), (3, 4)),
+    ("getitem", lambda x: ops.getitem(x, (np.array([0, 2, 0, 0]), np.array([1, 1, 3, 1]))),
+     (3, 4)),
+]
+
+
+@pytest.mark.parametrize("name, fn, shape", GATHER_GRADS, ids=[g[0] for g in GATHER_GRADS])
+def test_gradients_that_add_repeats_equal_add_at(xp, name, fn, shape):
+    # on a GPU in a fixed order (the sorted segment sum), not with atomics
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    weights = rng.standard_normal(fn(Tensor(x)).shape)
+    expected = np.asarray(engine_grad(fn, x, weights, np))
+    atomics = _atomics(xp)
+    got = engine_grad(fn, xp.asarray(x), xp.asarray(weights), xp)
+    np.testing.assert_allclose(backend.to_numpy(got), expected, rtol=1e-12, atol=1e-12)
+    assert _atomics(xp) == atomics  # the CuPy stand-in counts every atomic scatter
+
+
+def _atomics(xp):
+    events = getattr(xp, "EVENTS", None) or {}
+    return sum(n for (kind, _), n in events.items() if kind.startswith("ATOMIC"))
+
+
+def engine_grad(fn, x, weights, xp):
+    import engine
+
+    t = Tensor(x, requires_grad=True)
+    (g,) = engine.grad(fn(t), [t], grad_outputs=weights)
+    return g.data
