@@ -61,6 +61,8 @@ class _Tracer:
             if name.endswith("_out") and isinstance(p, list):
                 out_lists.append((name, tuple(self._new_slot(a) for a in p)))
         y, slot = out.data, self._new_slot(out)
+        if out._node is fn:  # the graph's edges name the node, not the Tensor
+            self._register(fn, (_SLOT, slot))
         # NOTE: CuPy's flags have no `writeable`; its arrays always are.
         if isinstance(y, xp.ndarray) and y.base is None and getattr(y.flags, "writeable", True) \
                 and not any(y is a for a in arrays) and not _holds(fn, y):
@@ -153,13 +155,13 @@ class Plan:
         step_of = {step[5]: k for k, step in enumerate(self.steps)}
         self.loss_slot = tracer.refs[id(loss)][1]
         self.order = []  # (step, its output slot, [(input index, slot or -1 - weight index)])
-        for t in _topological_order([loss]):
-            r = tracer.refs.get(id(t))
+        for node in _topological_order([loss]):
+            r = tracer.refs.get(id(node))
             if r is None or r[0] != _SLOT or r[1] not in step_of:
                 raise Untraceable("the loss depends on a graph built before the trace")
             k = step_of[r[1]]
             dest = []
-            for i, (parent, ref) in enumerate(zip(t._node.parents, self.steps[k][1])):
+            for i, (parent, ref) in enumerate(zip(node.parents, self.steps[k][1])):
                 if parent is None or not parent._requires_grad:
                     continue
                 if ref[0] == _SLOT:

@@ -95,11 +95,20 @@ def _unwrap(inputs, op_name):
 
 
 class Function:
-    """One differentiable op. Subclasses keep what backward needs as attributes."""
+    """One differentiable op. Subclasses keep what backward needs as attributes.
 
-    # Filled by apply: the input Tensors (None for constants) and which of them need a grad.
+    In the graph a node stands for its output: its ``parents`` are the nodes of its
+    intermediate inputs and the leaf Tensors themselves, never an intermediate Tensor, so an
+    array the layer code drops is freed unless an op saved it for its backward (PyTorch's
+    saved tensors). A freed node (after a backward) has ``parents = None``.
+    """
+
+    # Filled by apply: the inputs' nodes or leaf Tensors (None for constants), which of them
+    # need a grad, and the output's (shape, dtype).
     parents: tuple = ()
     needs_input_grad: tuple = ()
+    out_meta: tuple = ()
+    _requires_grad = True  # as a parent, a node always wants its gradient
 
     def forward(self, xp, *arrays, **params):
         raise NotImplementedError
@@ -130,7 +139,8 @@ class Function:
         y = fn.forward(xp, *arrays, **params)
         out = Tensor._wrap(y)
         if True in needs and y.dtype.kind in "fc":
-            fn.parents = tuple([x if isinstance(x, Tensor) else None for x in inputs])
+            fn.parents = tuple([_edge(x) if isinstance(x, Tensor) else None for x in inputs])
+            fn.out_meta = (y.shape, y.dtype)
             out._requires_grad = True
             out._node = fn
         tracer = getattr(_state, "tracer", None)
@@ -139,36 +149,44 @@ class Function:
         return out
 
 
+def _edge(t):
+    """What the graph holds for Tensor ``t``: its live node, or ``t`` itself (a leaf)."""
+    node = t._node
+    return t if node is None or node.parents is None else node
+
+
 def _topological_order(roots):
-    """Nodes reachable from ``roots``, outputs before inputs, without recursion."""
+    """The live nodes reachable from the Tensors ``roots``, outputs before inputs, without
+    recursion."""
     order, seen = [], set()
-    stack = [(t, False) for t in roots if t._node is not None]
+    stack = [(n, False) for n in map(_edge, roots) if isinstance(n, Function)]
     while stack:
-        t, expanded = stack.pop()
+        n, expanded = stack.pop()
         if expanded:
-            order.append(t)
+            order.append(n)
             continue
-        if id(t) in seen:
+        if id(n) in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
-        for p in t._node.parents:
-            if p is not None and p._node is not None and id(p) not in seen:
+        seen.add(id(n))
+        stack.append((n, True))
+        for p in n.parents:
+            if isinstance(p, Function) and p.parents is not None and id(p) not in seen:
                 stack.append((p, False))
     order.reverse()
     return order
 
 
-def _check_grad_array(fn, i, parent, g):
-    if g.shape != parent.data.shape:
+def _check_grad_array(fn, i, meta, g):
+    shape, dtype = meta
+    if g.shape != shape:
         raise RuntimeError(
             f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} for input {i} "
-            f"of shape {parent.data.shape}"
+            f"of shape {shape}"
         )
-    if g.dtype != parent.data.dtype:
+    if g.dtype != dtype:
         raise RuntimeError(
             f"{type(fn).__name__}.backward returned a {g.dtype} gradient for input {i} "
-            f"of dtype {parent.data.dtype}"
+            f"of dtype {dtype}"
         )
 
 
@@ -192,33 +210,37 @@ def backprop(outputs, grad_outputs, retain_graph=False, capture=()):
             grads[key] = grads[key] + g
             owned.add(key)
 
-    for t, g in zip(outputs, grad_outputs):
-        accumulate(t, g)
+    roots = [_edge(t) for t in outputs]
+    for n, g in zip(roots, grad_outputs):
+        accumulate(n, g)
     leaves, captured = {}, {}
-    capture_ids = {id(t) for t in capture}
-    order = _topological_order(outputs)
-    for t in order:
-        fn = t._node
-        gy = grads.pop(id(t), None)
+    wanted = {id(_edge(t)): t for t in capture}  # an intermediate is asked for by its node
+    for fn in _topological_order(outputs):
+        gy = grads.pop(id(fn), None)
         if gy is None:
             continue
-        if id(t) in capture_ids:
+        if id(fn) in wanted:
+            t = wanted[id(fn)]
             captured[id(t)] = (t, gy)
         xp = np if type(gy) is np.ndarray else backend.get_array_module(gy)
         in_grads = fn.backward(xp, gy)
         for i, (parent, g) in enumerate(zip(fn.parents, in_grads)):
             if parent is None or g is None or not parent._requires_grad:
                 continue
-            data = parent.data
-            if g.shape != data.shape or g.dtype != data.dtype:
-                _check_grad_array(fn, i, parent, g)
+            leaf = not isinstance(parent, Function)
+            meta = (parent.data.shape, parent.data.dtype) if leaf else parent.out_meta
+            if g.shape != meta[0] or g.dtype != meta[1]:
+                _check_grad_array(fn, i, meta, g)
             accumulate(parent, g)
-            if parent._node is None:
+            if leaf:
                 leaves[id(parent)] = parent
         if not retain_graph:
-            # NOTE: dropping the node frees the saved arrays and the edges to the inputs.
-            t._node = None
+            # NOTE: freeing the node drops its saved arrays and its edges to the inputs.
+            vars(fn).clear()
+            fn.parents = None
     for t in outputs:
+        if t._node is not None and t._node.parents is None:
+            t._node = None
         if t._node is None and t.requires_grad:
             leaves[id(t)] = t
     captured.update({k: (leaves[k], grads[k]) for k in leaves if k in grads})

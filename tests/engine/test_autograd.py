@@ -164,3 +164,16 @@ def test_tensor_basics():
     assert t.detach()._node is None
     np.testing.assert_array_equal(np.asarray(t), [[1, 2], [3, 4]])
     assert "Tensor(" in repr(t)
+
+
+def test_an_intermediate_nothing_saved_is_freed_when_dropped():
+    # the graph holds nodes, not intermediate Tensors: Add keeps no input, so once the code
+    # drops h its array goes, and the backward still reaches x through h's node
+    x = Tensor(np.array([0.5, 1.0], np.float32), requires_grad=True)
+    h = ops.multiply(x, 3.0)  # keeps x and 3, not its output
+    y = ops.add(h, 1.0)
+    array = weakref.ref(h.data)
+    del h
+    assert array() is None
+    y.backward(np.ones(2, np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
