@@ -45,12 +45,13 @@ class _Arg(ctypes.Structure):
 
 # NOTE: read once, when libgomp starts (with libdnnl, or earlier with another library): idle
 # OpenMP threads then sleep instead of spinning, and do not take the cores OpenBLAS's threads
-# need between two oneDNN calls (README, "Threads"). But first they spin ~1000 rounds (a few
-# microseconds): enough to stay awake between the LSTM primitive's many small parallel
-# regions (W3's step 60 -> 32 ms), too short to hold a core OpenBLAS wants. A value set by the
-# user wins.
+# need between two oneDNN calls (README, "Threads"). But first they spin 30,000 rounds (a
+# tenth of a millisecond; libgomp's default is 300,000): they stay awake between the parallel
+# regions of one step (the LSTM primitive opens a few per time step: W3 60 -> 36 ms, W2
+# 49 -> 30 ms side by side with torch), and sleep before OpenBLAS wants the cores. A value set
+# by the user wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 
 _lib = None
 _engine = _stream = None
