@@ -228,6 +228,10 @@ def backprop(outputs, grad_outputs, retain_graph=False, capture=()):
             if parent is None or g is None or not parent._requires_grad:
                 continue
             leaf = not isinstance(parent, Function)
+            if not leaf and parent.parents is None:
+                raise RuntimeError(
+                    f"{type(fn).__name__}: trying to backward through a part of the graph that "
+                    "an earlier backward freed; pass retain_graph=True to the first one")
             meta = (parent.data.shape, parent.data.dtype) if leaf else parent.out_meta
             if g.shape != meta[0] or g.dtype != meta[1]:
                 _check_grad_array(fn, i, meta, g)

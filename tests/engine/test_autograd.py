@@ -177,3 +177,12 @@ def test_an_intermediate_nothing_saved_is_freed_when_dropped():
     assert array() is None
     y.backward(np.ones(2, np.float32))
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_a_second_backward_through_a_freed_part_of_the_graph_says_so():
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    h = ops.exp(x)
+    a, b = ops.sum(ops.multiply(h, 2.0)), ops.sum(ops.multiply(h, 3.0))
+    a.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        b.backward()
