@@ -142,13 +142,13 @@ def _rewrite(plan, chains):
     new.assigns = [(new_index[k], t, s) for k, t, s in plan.assigns]
     new.candidates = [new_index[k] for k in plan.candidates
                       if k not in removed and k not in fused_at]
-    new.order = _fused_order(plan.order, plan.steps, backward, new_index)
+    new.order = _fused_order(plan.order, fused_at, backward, new_index)
     new.buffers = [None] * len(plan.buffers)
     new._schedule()
     return new
 
 
-def _fused_order(order, steps, backward, new_index):
+def _fused_order(order, fused_at, backward, new_index):
     """The backward order with each chain's entries made one, where its conv's entry was (so
     every gradient sum still adds in the eager order); its inputs renumbered."""
     last, dests = {}, {}
@@ -163,13 +163,8 @@ def _fused_order(order, steps, backward, new_index):
             out.append((new_index[k], slot, dest))
         elif last[backward[k][0]] == pos:
             first = backward[k][0]
-            out.append((new_index[first], _chain_slot(steps, backward, first), dests[first]))
+            out.append((new_index[first], fused_at[first][5], dests[first]))
     return out
-
-
-def _chain_slot(steps, backward, first):
-    """The slot the fused step writes: that of the chain's last step."""
-    return steps[max(k for k, (f, _) in backward.items() if f == first)][5]
 
 
 def fuse(plan):
