@@ -167,7 +167,9 @@ class Conv(Function):
             )
         return w, x.shape[-1] // cin
 
-    def forward(self, xp, x, w, strides=1, padding="valid", dilation_rate=1):
+    def prepare(self, x, w, strides=1, padding="valid", dilation_rate=1):
+        """Checks, geometry, groups and what backward keeps; the (x, kernel) the kernel takes,
+        in their common dtype (``ops/fused.py`` runs its own kernel on them)."""
         _check_ranks(self.op, x, w)
         wk, self.groups = self.grouped_kernel(x, w)
         self.g = _conv_geometry(self.op, x, w, wk.shape[:-2], strides, padding, dilation_rate)
@@ -176,6 +178,10 @@ class Conv(Function):
         wk, x = _cast(wk, dtype), _cast(x, dtype)
         need_x, need_w = self.needs_input_grad
         self.wk, self.x = (wk if need_x else None), (x if need_w else None)
+        return x, wk
+
+    def forward(self, xp, x, w, strides=1, padding="valid", dilation_rate=1):
+        x, wk = self.prepare(x, w, strides, padding, dilation_rate)
         return conv_forward(xp, x, wk, self.g, self.groups)
 
     def backward(self, xp, gy):

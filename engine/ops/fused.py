@@ -12,18 +12,7 @@ from __future__ import annotations
 from .. import onednn
 from ..autograd import Function
 from . import activation, elementwise
-from .conv import _check_ranks, _conv_geometry
-
-
-def _prepare(fn, xp, x, w, strides, padding, dilation_rate):
-    """What ``Conv.forward`` sets up before its kernel: geometry, groups, the saved inputs."""
-    _check_ranks(fn.op, x, w)
-    wk, fn.groups = fn.grouped_kernel(x, w)
-    fn.g = _conv_geometry(fn.op, x, w, wk.shape[:-2], strides, padding, dilation_rate)
-    fn.dtypes, fn.w_shape, fn.channels = (x.dtype, w.dtype), w.shape, x.shape[-1]
-    need_x, need_w = fn.needs_input_grad
-    fn.wk, fn.x = (wk if need_x else None), (x if need_w else None)
-    return wk
+from .conv import conv_forward
 
 
 class ConvBias(Function):
@@ -36,15 +25,12 @@ class ConvBias(Function):
         self.relu = activation.Relu() if relu else None
         if self.relu is not None:
             self.relu.needs_input_grad = (True,)
-        if x.dtype != w.dtype or w.dtype != b.dtype:
-            y = None
-        else:
-            wk = _prepare(self.conv, xp, x, w, strides, padding, dilation_rate)
-            y = onednn.conv_forward(x, wk, self.conv.g, self.conv.groups, b, relu)
+        conv = self.conv
+        x, wk = conv.prepare(x, w, strides, padding, dilation_rate)
+        y = onednn.conv_forward(x, wk, conv.g, conv.groups, b, relu) if b.dtype == x.dtype \
+            else None
         if y is None:  # the steps one by one, as the plan would have run them
-            y = self.add.forward_(xp, self.conv.forward(xp, x, w, strides=strides,
-                                                        padding=padding,
-                                                        dilation_rate=dilation_rate), b)
+            y = self.add.forward_(xp, conv_forward(xp, x, wk, conv.g, conv.groups), b)
             return y if self.relu is None else self.relu.forward_(xp, y)
         self.add.shapes = y.shape, b.shape
         if self.relu is not None and any(self.needs_input_grad):
@@ -75,13 +61,10 @@ class ConvAffine(Function):
             shift += b.astype(dtype) * s
         if offset is not None:
             shift += offset.astype(dtype)
-        y = None
-        if w.dtype == dtype:
-            wk = _prepare(fn, xp, x, w, strides, padding, dilation_rate)
-            y = onednn.conv_forward(x, wk, fn.g, fn.groups, None, relu, (s, shift))
+        x, wk = fn.prepare(x, w, strides, padding, dilation_rate)
+        y = onednn.conv_forward(x, wk, fn.g, fn.groups, None, relu, (s, shift))
         if y is None:
-            y = fn.forward(xp, x, w, strides=strides, padding=padding,
-                           dilation_rate=dilation_rate)
+            y = conv_forward(xp, x, wk, fn.g, fn.groups)
             y *= s
             y += shift
             if relu:
